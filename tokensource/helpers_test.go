@@ -1,0 +1,244 @@
+package tokensource
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// fakeClock is a clock that moves only when told to.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	f  func()
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) {
+	c.mu.Lock()
+	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), f: f})
+	c.mu.Unlock()
+}
+
+// Advance moves the clock and runs the timers that came due.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	var due []func()
+	keep := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.at.After(c.now) {
+			due = append(due, t.f)
+		} else {
+			keep = append(keep, t)
+		}
+	}
+	c.timers = keep
+	c.mu.Unlock()
+	for _, f := range due {
+		f()
+	}
+}
+
+// fakeSource issues numbered tokens that live for life on clk.
+type fakeSource struct {
+	clk   *fakeClock
+	life  time.Duration
+	calls atomic.Int32
+	gate  chan struct{} // if set, each call waits for a value
+	mu    sync.Mutex
+	errs  []error   // returned (and consumed) before issuing tokens
+	prevs []*oauth2.Token
+	onCall func(n int32) // if set, runs at the start of each call
+}
+
+func (s *fakeSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	return s.issue(ctx, nil)
+}
+
+func (s *fakeSource) issue(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+	n := s.calls.Add(1)
+	if s.onCall != nil {
+		s.onCall(n)
+	}
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prevs = append(s.prevs, prev)
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		return nil, err
+	}
+	tok := &oauth2.Token{
+		AccessToken:  "at-" + itoa(int(n)),
+		TokenType:    "bearer",
+		RefreshToken: "rt-" + itoa(int(n)),
+		Expiry:       s.clk.Now().Add(s.life),
+	}
+	return tok, nil
+}
+
+func (s *fakeSource) failNext(errs ...error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, errs...)
+	s.mu.Unlock()
+}
+
+func (s *fakeSource) lastPrev() *oauth2.Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.prevs) == 0 {
+		return nil
+	}
+	return s.prevs[len(s.prevs)-1]
+}
+
+// renewSource is a fakeSource that is also a Renewer.
+type renewSource struct{ *fakeSource }
+
+func (s renewSource) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+	return s.issue(ctx, prev)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// memCache is a minimal Cache (and optionally a Locker) for tests.
+type memCache struct {
+	mu      sync.Mutex
+	data    map[string][]byte
+	expiry  map[string]time.Time
+	saves   int
+	loadErr error
+	saveErr error
+	lockMu  sync.Mutex // the "cross-process" lock
+	locks   int
+}
+
+func newMemCache() *memCache {
+	return &memCache{data: map[string][]byte{}, expiry: map[string]time.Time{}}
+}
+
+func (m *memCache) Load(ctx context.Context, key string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.loadErr != nil {
+		return nil, m.loadErr
+	}
+	return bytes.Clone(m.data[key]), nil
+}
+
+func (m *memCache) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.saveErr != nil {
+		return m.saveErr
+	}
+	m.saves++
+	m.data[key] = bytes.Clone(data)
+	m.expiry[key] = expiry
+	return nil
+}
+
+func (m *memCache) Delete(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.data, key)
+	return nil
+}
+
+// lockingCache adds Locker to memCache.
+type lockingCache struct{ *memCache }
+
+func (l lockingCache) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
+	l.lockMu.Lock()
+	l.mu.Lock()
+	l.locks++
+	l.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(l.lockMu.Unlock) }, nil
+}
+
+// logBuffer collects log output for assertions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newTestLogger() (*slog.Logger, *logBuffer) {
+	b := &logBuffer{}
+	return slog.New(slog.NewTextHandler(b, nil)), b
+}
+
+// newTestCached builds a Cached on a fake clock.
+func newTestCached(t *testing.T, src Source, clk *fakeClock, opts *Options) *Cached {
+	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.Logger == nil {
+		opts.Logger, _ = newTestLogger()
+	}
+	c := New(src, opts)
+	c.clk = clk
+	return c
+}
+
+func mustToken(t *testing.T, c *Cached) *oauth2.Token {
+	t.Helper()
+	tok, err := c.TokenContext(context.Background())
+	if err != nil {
+		t.Fatalf("TokenContext: %v", err)
+	}
+	return tok
+}
+
+var errBoom = errors.New("boom: endpoint down")

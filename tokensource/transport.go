@@ -1,0 +1,131 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"golang.org/x/oauth2"
+)
+
+// Transport is an http.RoundTripper that adds an OAuth 2.0 access token
+// from Source to each request's Authorization header (RFC 6750 §2.1).
+//
+// When the response is 401 with a Bearer challenge carrying
+// error="invalid_token" (RFC 6750 §3.1) and Source has an Invalidate
+// method (as [Cached] does), Transport invalidates the token and sends the
+// request once more with a new one, provided the body can be replayed
+// (the request has no body, or has GetBody).
+//
+// Transport never modifies the caller's request. It is safe for concurrent
+// use when Source and Base are.
+type Transport struct {
+	// Source supplies the tokens. It must not be nil.
+	Source Source
+	// Base is the RoundTripper that sends the requests; nil means
+	// http.DefaultTransport.
+	Base http.RoundTripper
+}
+
+// NewClient returns an http.Client that authorizes its requests with
+// tokens from src, through a [Transport] over http.DefaultTransport.
+func NewClient(src Source) *http.Client {
+	return &http.Client{Transport: &Transport{Source: src}}
+}
+
+// invalidator is implemented by sources that can drop a rejected token.
+type invalidator interface {
+	Invalidate(tok *oauth2.Token)
+}
+
+// errNilSource is returned by a Transport without a Source.
+var errNilSource = errors.New("tokensource: Transport.Source is nil")
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	hdr, tok, err := t.authorization(req.Context())
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.base().RoundTrip(withAuthorization(req, hdr))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	inv, ok := t.Source.(invalidator)
+	if !ok || !invalidTokenChallenge(resp.Header.Values("Www-Authenticate")) {
+		return resp, nil
+	}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return resp, nil // the body was consumed and cannot be replayed
+	}
+	inv.Invalidate(tok)
+	hdr2, tok2, err := t.authorization(req.Context())
+	if err != nil || tok2.AccessToken == tok.AccessToken {
+		return resp, nil // no better token: let the caller see the 401
+	}
+	retry := withAuthorization(req, hdr2)
+	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		retry.Body = body
+	}
+	drain(resp.Body)
+	return t.base().RoundTrip(retry)
+}
+
+// authorization returns the Authorization header value and its token.
+func (t *Transport) authorization(ctx context.Context) ([]string, *oauth2.Token, error) {
+	if c, ok := t.Source.(*Cached); ok {
+		return c.header(ctx)
+	}
+	if t.Source == nil {
+		return nil, nil, errNilSource
+	}
+	tok, err := t.Source.TokenContext(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, nil, errors.New("tokensource: source returned an empty token")
+	}
+	return []string{authHeader(tok)}, tok, nil
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
+	}
+	return http.DefaultTransport
+}
+
+// withAuthorization returns a shallow copy of req with a copied header map
+// whose Authorization is hdr. hdr is shared and must not be modified.
+func withAuthorization(req *http.Request, hdr []string) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *req
+	h := make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		h[k] = v
+	}
+	h["Authorization"] = hdr
+	r2.Header = h
+	return r2
+}
+
+// closeBody closes the request body, as a RoundTripper must even on error.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// drain reads a little of body so the connection can be reused, then
+// closes it.
+func drain(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, 4<<10)
+	body.Close()
+}
