@@ -63,13 +63,13 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // fakeSource issues numbered tokens that live for life on clk.
 type fakeSource struct {
-	clk   *fakeClock
-	life  time.Duration
-	calls atomic.Int32
-	gate  chan struct{} // if set, each call waits for a value
-	mu    sync.Mutex
-	errs  []error   // returned (and consumed) before issuing tokens
-	prevs []*oauth2.Token
+	clk    *fakeClock
+	life   time.Duration
+	calls  atomic.Int32
+	gate   chan struct{} // if set, each call waits for a value
+	mu     sync.Mutex
+	errs   []error // returned (and consumed) before issuing tokens
+	prevs  []*oauth2.Token
 	onCall func(n int32) // if set, runs at the start of each call
 }
 
