@@ -1,0 +1,145 @@
+package client
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// BodyFormat is how token and device authorization requests are encoded.
+type BodyFormat int
+
+const (
+	// FormBody sends application/x-www-form-urlencoded bodies, as RFC
+	// 6749 specifies. It is the zero value.
+	FormBody BodyFormat = iota
+	// JSONBody sends a JSON object of string values with the header
+	// "Content-Type: application/json" (no parameters), for providers
+	// that require it.
+	JSONBody
+)
+
+// String returns "form" or "json".
+func (f BodyFormat) String() string {
+	if f == JSONBody {
+		return "json"
+	}
+	return "form"
+}
+
+// Config is an OAuth 2.0 client registration at one authorization server.
+// Its zero value is not useful; set at least ClientID and
+// Endpoint.TokenURL. A Config is safe for concurrent use once no longer
+// modified; the sources copy it.
+type Config struct {
+	// ClientID and ClientSecret are the client's credentials. Leave
+	// ClientSecret empty for a public client.
+	ClientID     string
+	ClientSecret string
+
+	// Endpoint holds the server's URLs and how the client authenticates
+	// (Endpoint.AuthStyle): oauth2.AuthStyleInHeader (HTTP Basic),
+	// oauth2.AuthStyleInParams (client_id and client_secret in the body),
+	// or oauth2.AuthStyleAutoDetect (zero), which tries one and falls back
+	// to the other on an invalid_client answer, never replaying a one-time
+	// code, and remembers what worked per token URL. Token and device URLs
+	// must be https, except on loopback.
+	Endpoint oauth2.Endpoint
+
+	// RedirectURL is the redirect_uri of authorization requests.
+	RedirectURL string
+
+	// Scopes are requested with every grant that takes a scope.
+	Scopes []string
+
+	// BodyFormat selects form (default) or JSON request bodies.
+	BodyFormat BodyFormat
+
+	// Params are sent with every token request (for example audience or
+	// resource), in either body format.
+	Params url.Values
+
+	// DefaultExpiresIn is the lifetime assumed for a token whose response
+	// has no expires_in and whose access token is not a JWT carrying exp.
+	// Zero means such a token does not expire by itself: it is renewed
+	// when a resource server rejects it (see tokensource.Transport).
+	DefaultExpiresIn time.Duration
+
+	// HTTPClient sends the requests. Nil means a default client with
+	// timeouts and safe retries. Either way, redirects from the token
+	// endpoint are never followed, and 429 and 5xx answers and
+	// connection failures are retried only where the grant makes that
+	// safe.
+	HTTPClient *http.Client
+}
+
+// tokenURL validates and returns the token endpoint.
+func (c *Config) tokenURL() (string, error) {
+	return checkEndpoint("token", c.Endpoint.TokenURL)
+}
+
+// checkEndpoint refuses empty, malformed and non-https URLs (http is
+// allowed on loopback only).
+func checkEndpoint(name, raw string) (string, error) {
+	if raw == "" {
+		return "", &ConfigError{Field: name + " URL", Reason: "is empty"}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", &ConfigError{Field: name + " URL", Reason: "is not an absolute URL"}
+	}
+	if u.User != nil {
+		return "", &ConfigError{Field: name + " URL", Reason: "must not hold credentials"}
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return raw, nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return raw, nil
+		}
+		return "", &ConfigError{Field: name + " URL", Reason: "must use https (http is allowed only on loopback)", Err: ErrInsecureURL}
+	default:
+		return "", &ConfigError{Field: name + " URL", Reason: "has unsupported scheme " + u.Scheme}
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// scope is the space-separated scope parameter.
+func (c *Config) scope() string {
+	return strings.Join(c.Scopes, " ")
+}
+
+// String describes c without its secret.
+func (c Config) String() string {
+	secret := ""
+	if c.ClientSecret != "" {
+		secret = ", ClientSecret: " + redacted
+	}
+	return "client.Config{ClientID: " + c.ClientID + secret + ", TokenURL: " + c.Endpoint.TokenURL + "}"
+}
+
+// GoString describes c without its secret, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue describes c without its secret, for log/slog.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("client_id", c.ClientID),
+		slog.Bool("has_secret", c.ClientSecret != ""),
+		slog.String("token_url", c.Endpoint.TokenURL),
+		slog.String("body_format", c.BodyFormat.String()),
+	)
+}

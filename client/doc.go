@@ -1,0 +1,30 @@
+// Package client obtains OAuth 2.0 tokens from authorization servers,
+// standard and quirky ones alike.
+//
+// A [Config] describes a client registration: its credentials, the
+// server's endpoints, how the client authenticates (HTTP Basic, in the
+// body, or not at all) and how requests are encoded (form bodies as RFC
+// 6749 says, or JSON bodies as some providers want). Its methods perform
+// every grant: client credentials, resource owner password, authorization
+// code with PKCE, refresh (with rotation), implicit (parsing the redirect
+// fragment) and device authorization.
+//
+// Responses are parsed tolerantly (JSON whatever the Content-Type, or
+// form-encoded; expires_in as a number, string or float; token_type in any
+// case) and failures are typed: RFC 6749 §5.2 error responses, including
+// those sent with status 200, are *oauth2.RetrieveError; responses that
+// are not token responses are *ResponseError. No error or log line ever
+// holds a client secret, password, code, verifier or token.
+//
+// The sources ([Config.ClientCredentialsSource], [Config.PasswordSource],
+// [Config.TokenSource]) return a *tokensource.Cached that keeps a token
+// fresh; use tokensource.NewClient to authorize an http.Client with one.
+//
+// References:
+//   - RFC 6749, The OAuth 2.0 Authorization Framework: https://www.rfc-editor.org/rfc/rfc6749
+//   - RFC 6750, Bearer Token Usage: https://www.rfc-editor.org/rfc/rfc6750
+//   - RFC 7636, Proof Key for Code Exchange (PKCE): https://www.rfc-editor.org/rfc/rfc7636
+//   - RFC 8252, OAuth 2.0 for Native Apps (loopback redirects): https://www.rfc-editor.org/rfc/rfc8252
+//   - RFC 8628, Device Authorization Grant: https://www.rfc-editor.org/rfc/rfc8628
+//   - RFC 9700, OAuth 2.0 Security Best Current Practice: https://www.rfc-editor.org/rfc/rfc9700
+package client
