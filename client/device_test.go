@@ -1,0 +1,120 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// fakeSleep records the device flow's waits instead of sleeping.
+func fakeSleep(t *testing.T) *[]time.Duration {
+	t.Helper()
+	var waits []time.Duration
+	old := sleep
+	sleep = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		return ctx.Err()
+	}
+	t.Cleanup(func() { sleep = old })
+	return &waits
+}
+
+func TestDeviceAccessTokenPolling(t *testing.T) {
+	tests := []struct {
+		name      string
+		answers   []string // token endpoint answers in order (all 400 unless a token)
+		interval  int
+		wantWaits []time.Duration
+		wantCode  string // final RetrieveError code, "" for success
+	}{
+		{"pending then token", []string{`{"error":"authorization_pending"}`, `{"error":"authorization_pending"}`, okToken}, 2,
+			[]time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}, ""},
+		{"slow_down adds five seconds", []string{`{"error":"slow_down"}`, `{"error":"slow_down"}`, okToken}, 1,
+			[]time.Duration{time.Second, 6 * time.Second, 11 * time.Second}, ""},
+		{"default interval five seconds", []string{okToken}, 0, []time.Duration{5 * time.Second}, ""},
+		{"access_denied ends", []string{`{"error":"authorization_pending"}`, `{"error":"access_denied"}`}, 1,
+			[]time.Duration{time.Second, time.Second}, "access_denied"},
+		{"expired_token ends", []string{`{"error":"expired_token"}`}, 1, []time.Duration{time.Second}, "expired_token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			waits := fakeSleep(t)
+			rec := newRecorder(t, func(n int32, s *seen) (int, string) {
+				a := tt.answers[min(int(n)-1, len(tt.answers)-1)]
+				if a == okToken {
+					return 200, a
+				}
+				return 400, a
+			})
+			c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+			da := &oauth2.DeviceAuthResponse{DeviceCode: "dc-secret", UserCode: "ABCD-EFGH", Interval: int64(tt.interval), Expiry: time.Now().Add(time.Hour)}
+			tok, err := c.DeviceAccessToken(context.Background(), da)
+			if tt.wantCode == "" {
+				if err != nil || tok.AccessToken != "AT" {
+					t.Fatalf("got %v, %v; want token AT", tok, err)
+				}
+			} else {
+				var re *oauth2.RetrieveError
+				if !errors.As(err, &re) || re.ErrorCode != tt.wantCode {
+					t.Fatalf("got %v; want %s", err, tt.wantCode)
+				}
+				assertNoSecrets(t, err.Error(), "dc-secret")
+			}
+			if len(*waits) != len(tt.wantWaits) {
+				t.Fatalf("waits = %v; want %v", *waits, tt.wantWaits)
+			}
+			for i := range tt.wantWaits {
+				if (*waits)[i] != tt.wantWaits[i] {
+					t.Errorf("wait %d = %v; want %v", i, (*waits)[i], tt.wantWaits[i])
+				}
+			}
+			if s := rec.last.Load(); s.params["grant_type"] != deviceGrantType || s.params["device_code"] != "dc-secret" {
+				t.Errorf("poll params = %v; want the device_code grant", s.params)
+			}
+		})
+	}
+}
+
+func TestDeviceAccessTokenLocalExpiry(t *testing.T) {
+	fakeSleep(t)
+	rec := newRecorder(t, func(int32, *seen) (int, string) { return 400, `{"error":"authorization_pending"}` })
+	c := &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}}
+	start := time.Now()
+	clock := start
+	old := now
+	now = func() time.Time { clock = clock.Add(30 * time.Second); return clock }
+	t.Cleanup(func() { now = old })
+	da := &oauth2.DeviceAuthResponse{DeviceCode: "dc", Interval: 1, Expiry: start.Add(100 * time.Second)}
+	if _, err := c.DeviceAccessToken(context.Background(), da); !errors.Is(err, ErrDeviceCodeExpired) {
+		t.Fatalf("got %v; want ErrDeviceCodeExpired", err)
+	}
+	if got := rec.hits.Load(); got != 3 {
+		t.Errorf("polls = %d; want 3 before the code expired", got)
+	}
+}
+
+func TestDeviceAuthRequest(t *testing.T) {
+	rec := newRecorder(t, func(int32, *seen) (int, string) {
+		return 200, `{"device_code":"DC","user_code":"ABCD-EFGH","verification_uri":"https://idp/device","expires_in":600}`
+	})
+	c := &Config{ClientID: "app", ClientSecret: "app-secret", Scopes: []string{"openid"}, Endpoint: oauth2.Endpoint{DeviceAuthURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+	da, err := c.DeviceAuth(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if da.DeviceCode != "DC" || da.UserCode != "ABCD-EFGH" || da.Expiry.IsZero() {
+		t.Errorf("got %+v; want the parsed response", da)
+	}
+	if s := rec.last.Load(); s.basicUser != "app" || s.basicPass != "app-secret" || s.params["scope"] != "openid" {
+		t.Errorf("device request = %+v; want Basic client authentication and scope", s)
+	}
+	bad := newRecorder(t, func(int32, *seen) (int, string) { return 200, `{"user_code":"X"}` })
+	c.Endpoint.DeviceAuthURL = bad.srv.URL
+	var rerr *ResponseError
+	if _, err := c.DeviceAuth(context.Background()); !errors.As(err, &rerr) {
+		t.Errorf("incomplete response: got %v; want *ResponseError", err)
+	}
+}
