@@ -2,6 +2,8 @@ package client
 
 import (
 	"encoding/base64"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -17,3 +19,7 @@ func assertNoSecrets(t *testing.T, text string, secrets ...string) {
 		}
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func slogText(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

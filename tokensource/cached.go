@@ -60,13 +60,11 @@ func New(src Source, opts *Options) *Cached {
 	c := &Cached{src: src, set: newSettings(opts), clk: realClock{}}
 	c.renewer, _ = src.(Renewer)
 	c.key = c.set.CacheKey
+	if k, ok := src.(keyer); ok && c.key == "" {
+		c.key = k.CacheKey()
+	}
 	if c.key == "" && c.set.Cache != nil {
-		if k, ok := src.(keyer); ok {
-			c.key = k.CacheKey()
-		}
-		if c.key == "" {
-			c.keyErr = ErrNoCacheKey
-		}
+		c.keyErr = ErrNoCacheKey
 	}
 	return c
 }
@@ -75,7 +73,8 @@ func New(src Source, opts *Options) *Cached {
 // given and the source cannot derive one.
 var ErrNoCacheKey = errors.New("tokensource: Options.Cache is set but Options.CacheKey is empty and the source derives none")
 
-// Key returns the cache key this source uses ("" without a cache).
+// Key returns the cache key of this source: Options.CacheKey, or the key
+// the source derives, or "".
 func (c *Cached) Key() string { return c.key }
 
 // Token returns a valid token. It is TokenContext with
