@@ -1,0 +1,78 @@
+package tokensource_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/tokensource"
+)
+
+// countingSource issues a new token on every call, like a token endpoint.
+type countingSource struct{ n int }
+
+func (s *countingSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	s.n++
+	return &oauth2.Token{AccessToken: fmt.Sprintf("token-%d", s.n), Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+func ExampleNew() {
+	src := &countingSource{}
+	cached := tokensource.New(src, &tokensource.Options{
+		ExpiryWindow: 5 * time.Minute,
+		OnRefresh: func(ctx context.Context, tok *oauth2.Token) {
+			fmt.Println("new token:", tok.AccessToken) // persist rotated refresh tokens here
+		},
+	})
+	for range 3 {
+		tok, err := cached.TokenContext(context.Background())
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println("using", tok.AccessToken)
+	}
+	// Output:
+	// new token: token-1
+	// using token-1
+	// using token-1
+	// using token-1
+}
+
+func ExampleNewClient() {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "server saw: ", r.Header.Get("Authorization"))
+	}))
+	defer api.Close()
+
+	src := tokensource.New(&countingSource{}, nil)
+	resp, err := tokensource.NewClient(src).Get(api.URL)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(string(body))
+	// Output: server saw: Bearer token-1
+}
+
+func ExampleCached_Invalidate() {
+	src := tokensource.New(&countingSource{}, nil)
+	tok, _ := src.TokenContext(context.Background())
+	// A resource server rejected tok (401 invalid_token): drop it.
+	src.Invalidate(tok)
+	tok, _ = src.TokenContext(context.Background())
+	fmt.Println(tok.AccessToken)
+	// Output: token-2
+}
+
+func ExampleFromOAuth2() {
+	static := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "abc"})
+	tok, _ := tokensource.New(tokensource.FromOAuth2(static), nil).TokenContext(context.Background())
+	fmt.Println(tok.AccessToken)
+	// Output: abc
+}
