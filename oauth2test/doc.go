@@ -1,0 +1,46 @@
+// Package oauth2test provides a fake OAuth 2.0 authorization server for tests,
+// shaped like [net/http/httptest].
+//
+// [NewServer] starts a server on a loopback address that implements, in memory:
+//
+//   - the token endpoint (/token) with the client_credentials, password,
+//     authorization_code (with PKCE), refresh_token (with optional rotation and
+//     reuse detection) and device_code grants, client authentication by HTTP
+//     Basic, in the body or none (public clients), and form or JSON bodies;
+//   - the authorization endpoint (/authorize) with an HTML login form for the
+//     authorization code and implicit flows, and [Server.Authorize] to drive it
+//     without a browser;
+//   - the device authorization endpoint (/device_authorization) and a user page
+//     (/device), with [Server.ApproveDevice] and [Server.DenyDevice];
+//   - a protected resource (/resource) that accepts Bearer tokens;
+//   - token revocation (/revoke);
+//   - authorization server metadata (/.well-known/oauth-authorization-server and
+//     /.well-known/openid-configuration).
+//
+// Every issued code and token lives on the server's own clock, which tests move
+// with [Server.Advance] to make tokens expire without waiting. Failures are
+// injected with [Server.QueueFault] (error bodies, HTML, garbage, Retry-After,
+// latency, dropped connections), and counters such as [Server.TokenRequests]
+// and [Server.LastTokenRequest] let tests assert what reached the wire.
+//
+// The zero configuration (nil [Options]) registers one confidential client,
+// [DefaultClientID] with [DefaultClientSecret], that may use any grant, any
+// client authentication style and any body format, and one user,
+// [DefaultUsername] with [DefaultPassword].
+//
+// A Server is safe for concurrent use. It never panics on hostile input, and
+// request bodies are limited to 1 MiB.
+//
+// The server is for tests only: it keeps everything in memory, signs nothing
+// that a real resource server should trust, and has no protection against
+// brute force or cross-site request forgery.
+//
+// Specifications:
+//
+//   - RFC 6749, The OAuth 2.0 Authorization Framework: https://www.rfc-editor.org/rfc/rfc6749
+//   - RFC 6750, Bearer Token Usage: https://www.rfc-editor.org/rfc/rfc6750
+//   - RFC 7009, Token Revocation: https://www.rfc-editor.org/rfc/rfc7009
+//   - RFC 7636, Proof Key for Code Exchange (PKCE): https://www.rfc-editor.org/rfc/rfc7636
+//   - RFC 8414, Authorization Server Metadata: https://www.rfc-editor.org/rfc/rfc8414
+//   - RFC 8628, Device Authorization Grant: https://www.rfc-editor.org/rfc/rfc8628
+package oauth2test

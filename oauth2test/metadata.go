@@ -1,0 +1,55 @@
+package oauth2test
+
+import "net/http"
+
+// metadata is authorization server metadata (RFC 8414), also served as a
+// minimal OpenID Connect discovery document.
+type metadata struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethods     []string `json:"revocation_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+}
+
+// Metadata paths (RFC 8414 section 3 and OpenID Connect Discovery).
+const (
+	MetadataPath     = "/.well-known/oauth-authorization-server"
+	OIDCMetadataPath = "/.well-known/openid-configuration"
+)
+
+// handleMetadata serves the server's metadata.
+func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	authMethods := []string{"client_secret_basic", "client_secret_post", "none"}
+	writeJSON(w, http.StatusOK, metadata{
+		Issuer:                      s.URL,
+		AuthorizationEndpoint:       s.AuthURL(),
+		TokenEndpoint:               s.TokenURL(),
+		DeviceAuthorizationEndpoint: s.DeviceAuthURL(),
+		RevocationEndpoint:          s.RevocationURL(),
+		ResponseTypesSupported:      []string{"code", "token"},
+		GrantTypesSupported: []string{
+			GrantAuthorizationCode, GrantImplicit, GrantPassword,
+			GrantClientCredentials, GrantRefreshToken, GrantDeviceCode,
+		},
+		TokenEndpointAuthMethodsSupported: authMethods,
+		RevocationEndpointAuthMethods:     authMethods,
+		CodeChallengeMethodsSupported:     []string{"S256", "plain"},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgValuesSupported:  []string{"HS256", "none"},
+		ResponseModesSupported:            []string{"query", "fragment"},
+	})
+}
