@@ -8,3 +8,5 @@ require (
 	golang.org/x/oauth2 v0.37.0
 	golang.org/x/sync v0.24.0
 )
+
+require go.uber.org/goleak v1.3.0 // indirect
