@@ -391,7 +391,8 @@ func (c *Cached) fail(err error, now time.Time) {
 		c.set.log.Warn("tokensource: refresh failed; serving the current token until it expires", attrs...)
 		return
 	}
-	c.set.log.Warn("tokensource: refresh failed", attrs...)
+	// The callers waiting get the error; a warning would say it twice.
+	c.set.log.Debug("tokensource: refresh failed", attrs...)
 }
 
 func (c *Cached) succeed() {

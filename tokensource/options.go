@@ -57,7 +57,10 @@ type Options struct {
 	// OnRefresh, if set, is called with every token obtained from the
 	// source, after it is saved to Cache and before any caller receives
 	// it. It is the place to persist a rotated refresh token elsewhere.
-	// It runs on the refresh path: keep it short.
+	// A starting token that a source was built with (client.TokenSource)
+	// counts: it is passed once, when first served. Tokens adopted from
+	// Cache were already passed by the process that obtained them. It
+	// runs on the refresh path: keep it short.
 	OnRefresh func(ctx context.Context, tok *oauth2.Token)
 
 	// Logger receives warnings (cache failures, failed refreshes while a
