@@ -9,4 +9,7 @@ require (
 	golang.org/x/sync v0.24.0
 )
 
-require go.uber.org/goleak v1.3.0 // indirect
+require (
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)

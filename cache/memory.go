@@ -1,0 +1,115 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"time"
+)
+
+// Memory is an in-process cache. The zero value is ready to use; it is
+// safe for concurrent use. Its Lock (tokensource.Locker) coordinates the
+// sources of one process that share a key.
+type Memory struct {
+	mu      sync.Mutex
+	entries map[string]memEntry
+	locks   map[string]chan struct{}
+	now     func() time.Time // tests replace it
+}
+
+type memEntry struct {
+	data   []byte
+	expiry time.Time
+}
+
+func (m *Memory) clock() time.Time {
+	if m.now != nil {
+		return m.now()
+	}
+	return time.Now()
+}
+
+// Load returns a copy of the entry for key, or (nil, nil) when there is
+// none or it has expired.
+func (m *Memory) Load(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[key]
+	if !ok {
+		return nil, nil
+	}
+	if !e.expiry.IsZero() && !m.clock().Before(e.expiry) {
+		delete(m.entries, key)
+		return nil, nil
+	}
+	return bytes.Clone(e.data), nil
+}
+
+// Save stores a copy of data under key until expiry (zero: no expiry).
+func (m *Memory) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil {
+		m.entries = make(map[string]memEntry)
+	}
+	m.entries[key] = memEntry{data: bytes.Clone(data), expiry: expiry}
+	return nil
+}
+
+// Delete removes the entry for key.
+func (m *Memory) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.entries, key)
+	return nil
+}
+
+// Lock takes the in-process lock for key, waiting until it is free or ctx
+// is done. The lock is released by unlock or, if its holder never calls
+// unlock, after ttl.
+func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
+	for {
+		m.mu.Lock()
+		if m.locks == nil {
+			m.locks = make(map[string]chan struct{})
+		}
+		held, busy := m.locks[key]
+		if !busy {
+			ch := make(chan struct{})
+			m.locks[key] = ch
+			m.mu.Unlock()
+			var once sync.Once
+			release := func() {
+				once.Do(func() {
+					m.mu.Lock()
+					if m.locks[key] == ch {
+						delete(m.locks, key)
+					}
+					m.mu.Unlock()
+					close(ch)
+				})
+			}
+			if ttl > 0 {
+				// The timer ends when it fires; a released lock makes it a no-op.
+				t := time.AfterFunc(ttl, release)
+				return func() { t.Stop(); release() }, nil
+			}
+			return release, nil
+		}
+		m.mu.Unlock()
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
