@@ -1,0 +1,73 @@
+// Package rediscache is a token cache in Redis, for a fleet of processes
+// that share one client identity: they share its tokens, and with the
+// cache's lock only one of them calls the token endpoint when the token
+// needs renewal.
+//
+// A [Store] implements tokensource.Cache and tokensource.Locker:
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	src := cfg.ClientCredentialsSource(&tokensource.Options{Cache: rediscache.New(rdb, nil)})
+//
+// # What is stored
+//
+// Each cache key becomes one Redis string holding the bytes tokensource
+// gives to Save (its encoded token record; the Store does not look inside).
+// The Redis key is Options.Prefix (default "tokenward:") followed by
+// "{" + the first 40 hex digits of SHA-256(key) + "}", so no cache key
+// text (which may name a user or a client) appears in Redis. The lock for
+// an entry is the entry's Redis key followed by ":lock". The values are
+// bearer credentials: restrict who can read the Redis database (ACLs,
+// TLS, a private network), or seal the bytes before they reach the cache.
+//
+// # TTL policy
+//
+// Save sets the Redis key's TTL from its expiry argument (SET … PX, whole
+// milliseconds rounded up; relative, so the clocks of Redis and the client
+// need not agree). A zero expiry stores the entry without a TTL (a plain
+// SET, which also clears the TTL of an entry saved earlier), and an expiry
+// that has already passed deletes the entry, so an expired entry is never
+// stored. tokensource passes the access token's expiry when there is no
+// refresh token and a zero expiry when there is one (unless the server
+// said how long the refresh token lives), so Redis never evicts a usable
+// refresh token. Redis may still evict keys under memory pressure when its
+// maxmemory-policy allows it; use noeviction or a volatile-* policy for the
+// database that holds tokens.
+//
+// # Lock
+//
+// Lock follows the single-instance algorithm of
+// https://redis.io/docs/latest/develop/use/patterns/distributed-locks/:
+// it sets the lock key to a random 128-bit token with SET key token NX PX
+// ttl (https://redis.io/docs/latest/commands/set/), retrying every
+// Options.LockRetry (jittered) until the SET succeeds or the caller's
+// context ends. The lock expires after ttl, so a crashed holder delays the
+// others by at most ttl. Unlock runs a Lua compare-and-delete script
+// (EVALSHA, falling back to EVAL), so a holder whose lock has expired and
+// been taken by another process cannot delete the other's lock. Unlock
+// uses its own short timeout rather than the caller's context, and may be
+// called more than once. The lock is advisory and, like any lease, not
+// safe against a holder that pauses past its TTL; tokensource uses it only
+// to avoid duplicate refreshes, and re-reads the cache after taking it.
+//
+// # Timeouts
+//
+// The Store passes the caller's context to go-redis, and a canceled
+// context always ends a call with an error matching context.Canceled (or
+// context.DeadlineExceeded). By default go-redis bounds a reply that never
+// comes by its ReadTimeout (5 s in go-redis v9.23) rather than by the context's deadline; set
+// ContextTimeoutEnabled in the client's options so that a hung server
+// cannot hold a call past its context:
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+//
+// # Cluster and Sentinel
+//
+// New takes a redis.UniversalClient: a standalone *redis.Client, a
+// Sentinel failover client (redis.NewFailoverClient) or a
+// *redis.ClusterClient. Every command touches one key (GET, SET, DEL, and
+// scripts with a single key), and an entry and its lock share a hash tag,
+// so they live in the same Cluster slot. Keep '{' and '}' out of
+// Options.Prefix, or the hash tag would come from the prefix instead. With
+// Sentinel or asynchronous replication a failover can lose the most recent
+// writes, including a lock; that costs at most a duplicate refresh.
+package rediscache

@@ -1,0 +1,6 @@
+// Package fleet holds the multi-process proofs of tokenward's refresh
+// coordination: several OS processes (re-executions of the test binary)
+// share one token cache and one client identity against an oauth2test
+// server that rotates refresh tokens and detects their reuse. The package
+// has no API; its tests are the point.
+package fleet

@@ -1,0 +1,327 @@
+package fleet
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/cache"
+	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/oauth2test"
+	"github.com/tokenward/tokenward/tokensource"
+)
+
+// Environment of a child process.
+const (
+	envRole     = "TOKENWARD_FLEET_ROLE" // "tokenward", "x-oauth2" or "hold-lock"
+	envTokenURL = "TOKENWARD_FLEET_TOKEN_URL"
+	envBackend  = "TOKENWARD_FLEET_BACKEND" // "file:DIR" or "redis:ADDR|PREFIX"
+	envDuration = "TOKENWARD_FLEET_DURATION"
+	envSeed     = "TOKENWARD_FLEET_SEED" // x-oauth2: the shared starting token (JSON)
+)
+
+const (
+	clientID     = "fleet-app"
+	clientSecret = "fleet-secret-value"
+	processes    = 8
+)
+
+// childReport is what a child prints as its last line.
+type childReport struct {
+	Calls        int      `json:"calls"`
+	Errors       int      `json:"errors"`
+	InvalidGrant int      `json:"invalid_grant"`
+	FirstErrors  []string `json:"first_errors,omitempty"`
+	Tokens       int      `json:"tokens"` // distinct access tokens seen
+}
+
+func newServer(t *testing.T, life time.Duration) *oauth2test.Server {
+	return oauth2test.NewServer(t, &oauth2test.Options{Clients: []oauth2test.Client{{
+		ID: clientID, Secret: clientSecret, TokenLifetime: life,
+		IssueRefreshToken: true, RotateRefreshTokens: true,
+	}}})
+}
+
+func conf(tokenURL string) *client.Config {
+	return &client.Config{ClientID: clientID, ClientSecret: clientSecret,
+		Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInHeader}}
+}
+
+// runFleet starts n children with role and env, waits for them, and
+// returns their reports.
+func runFleet(t *testing.T, n int, env ...string) []childReport {
+	t.Helper()
+	var wg sync.WaitGroup
+	reports := make([]childReport, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestFleetChild$", "-test.v")
+			cmd.Env = append(os.Environ(), env...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				errs[i] = fmt.Errorf("child %d: %v\n%s", i, err, out)
+				return
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				if rest, ok := strings.CutPrefix(line, "REPORT "); ok {
+					errs[i] = json.Unmarshal([]byte(rest), &reports[i])
+					return
+				}
+			}
+			errs[i] = fmt.Errorf("child %d printed no report:\n%s", i, out)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reports
+}
+
+func sum(rs []childReport) (r childReport) {
+	for _, c := range rs {
+		r.Calls += c.Calls
+		r.Errors += c.Errors
+		r.InvalidGrant += c.InvalidGrant
+		r.Tokens += c.Tokens
+		r.FirstErrors = append(r.FirstErrors, c.FirstErrors...)
+	}
+	return r
+}
+
+// TestFleetChild is the body of a child process; it does nothing in a
+// normal test run.
+func TestFleetChild(t *testing.T) {
+	role := os.Getenv(envRole)
+	if role == "" {
+		t.Skip("only runs as a child of the fleet tests")
+	}
+	d, _ := time.ParseDuration(os.Getenv(envDuration))
+	var rep childReport
+	switch role {
+	case "tokenward":
+		rep = runTokenward(t, d)
+	case "x-oauth2":
+		rep = runXOAuth2(t, d)
+	case "hold-lock":
+		holdLock(t)
+		return
+	default:
+		t.Fatalf("unknown role %q", role)
+	}
+	b, _ := json.Marshal(rep)
+	fmt.Printf("REPORT %s\n", b)
+}
+
+// backendCache opens the shared cache named by envBackend.
+func backendCache(t *testing.T) tokensource.Cache {
+	spec := os.Getenv(envBackend)
+	kind, arg, _ := strings.Cut(spec, ":")
+	// file:DIR or redis:ADDR|PREFIX
+	switch kind {
+	case "file":
+		f, err := cache.NewFile(arg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	case "redis":
+		return redisBackend(t, arg)
+	}
+	t.Fatalf("unknown backend %q", spec)
+	return nil
+}
+
+// loop calls get every few milliseconds for d and tallies the results.
+func loop(d time.Duration, get func(context.Context) (*oauth2.Token, error)) childReport {
+	var rep childReport
+	seen := map[string]bool{}
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		rep.Calls++
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		tok, err := get(ctx)
+		cancel()
+		if err != nil {
+			rep.Errors++
+			var re *oauth2.RetrieveError
+			if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+				rep.InvalidGrant++
+			}
+			if len(rep.FirstErrors) < 3 {
+				rep.FirstErrors = append(rep.FirstErrors, err.Error())
+			}
+		} else if !seen[tok.AccessToken] {
+			seen[tok.AccessToken] = true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	rep.Tokens = len(seen)
+	return rep
+}
+
+func runTokenward(t *testing.T, d time.Duration) childReport {
+	c := backendCache(t)
+	src := conf(os.Getenv(envTokenURL)).PasswordSource(oauth2test.DefaultUsername, oauth2test.DefaultPassword,
+		&tokensource.Options{Cache: c, CacheKey: "fleet", LockTTL: 5 * time.Second})
+	return loop(d, src.TokenContext)
+}
+
+func runXOAuth2(t *testing.T, d time.Duration) childReport {
+	var seed oauth2.Token
+	if err := json.Unmarshal([]byte(os.Getenv(envSeed)), &seed); err != nil {
+		t.Fatal(err)
+	}
+	oc := &oauth2.Config{ClientID: clientID, ClientSecret: clientSecret,
+		Endpoint: oauth2.Endpoint{TokenURL: os.Getenv(envTokenURL), AuthStyle: oauth2.AuthStyleInHeader}}
+	ts := oc.TokenSource(context.Background(), &seed) // a ReuseTokenSource
+	return loop(d, func(context.Context) (*oauth2.Token, error) { return ts.Token() })
+}
+
+// holdLock takes the cache's lock, says so, and waits to be killed.
+func holdLock(t *testing.T) {
+	l := backendCache(t).(tokensource.Locker)
+	ttl, _ := time.ParseDuration(os.Getenv(envDuration))
+	if _, err := l.Lock(context.Background(), "fleet", ttl); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("LOCKED")
+	time.Sleep(time.Minute)
+}
+
+// fleetProof runs 8 tokenward processes on one cache and checks that the
+// fleet made one token request per renewal and never broke the refresh
+// token chain.
+func fleetProof(t *testing.T, backend string) {
+	const life = 2 * time.Second
+	const run = 7 * time.Second
+	srv := newServer(t, life)
+	reports := runFleet(t, processes,
+		envRole+"=tokenward", envTokenURL+"="+srv.TokenURL(), envBackend+"="+backend, envDuration+"="+run.String())
+	total := sum(reports)
+	password := srv.GrantRequests(oauth2test.GrantPassword)
+	refreshes := srv.GrantRequests(oauth2test.GrantRefreshToken)
+	t.Logf("tokenward, %d processes, %s, token lifetime %v over %v: %d calls, %d token requests (%d password + %d refresh), %d errors, %d invalid_grant",
+		processes, strings.SplitN(backend, ":", 2)[0], life, run, total.Calls, password+refreshes, password, refreshes, total.Errors, total.InvalidGrant)
+	if total.Errors != 0 || total.InvalidGrant != 0 {
+		t.Errorf("fleet errors = %d (invalid_grant %d): %v; want 0", total.Errors, total.InvalidGrant, total.FirstErrors)
+	}
+	if password != 1 {
+		t.Errorf("password grants = %d; want 1 (one login for the whole fleet)", password)
+	}
+	// A token is renewed at half its life at the latest: one renewal per
+	// life/2 for the whole fleet, never one per process.
+	maxRefresh := int(run/(life/2)) + 2
+	if refreshes < 2 || refreshes > maxRefresh {
+		t.Errorf("refresh requests = %d; want between 2 and %d (one per renewal period, not per process)", refreshes, maxRefresh)
+	}
+	if issued := srv.IssuedAccessTokens(); issued != password+refreshes {
+		t.Errorf("issued access tokens = %d; want %d", issued, password+refreshes)
+	}
+	// No lost refresh token: the chain the fleet left in the cache still works.
+	c := openBackend(t, backend)
+	data, err := c.Load(context.Background(), "fleet")
+	if err != nil || data == nil {
+		t.Fatalf("cache after the run: %v, %v; want the newest token", data, err)
+	}
+	last, err := tokensource.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conf(srv.TokenURL()).Refresh(context.Background(), last.RefreshToken); err != nil {
+		t.Errorf("the fleet's newest refresh token no longer works: %v", err)
+	}
+}
+
+// xoauth2Cost runs the same fleet with x/oauth2's ReuseTokenSource, which
+// has no shared cache: every process refreshes the shared starting token
+// by itself.
+func xoauth2Cost(t *testing.T) {
+	const life = 12 * time.Second // x/oauth2 refreshes 10 s before expiry
+	const run = 5 * time.Second
+	srv := newServer(t, life)
+	seed, err := conf(srv.TokenURL()).PasswordCredentialsToken(context.Background(), oauth2test.DefaultUsername, oauth2test.DefaultPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedJSON, _ := json.Marshal(seed)
+	reports := runFleet(t, processes,
+		envRole+"=x-oauth2", envTokenURL+"="+srv.TokenURL(), envSeed+"="+string(seedJSON), envDuration+"="+run.String())
+	total := sum(reports)
+	refreshes := srv.GrantRequests(oauth2test.GrantRefreshToken)
+	t.Logf("x/oauth2 ReuseTokenSource, %d processes sharing one starting token, lifetime %v over %v: %d calls, %d refresh requests, %d errors, %d invalid_grant",
+		processes, life, run, total.Calls, refreshes, total.Errors, total.InvalidGrant)
+	if refreshes < 2 || total.InvalidGrant == 0 {
+		t.Errorf("x/oauth2 fleet: %d refreshes and %d invalid_grant; the comparison expects several of each", refreshes, total.InvalidGrant)
+	}
+}
+
+func TestFleetFileCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process proof")
+	}
+	fleetProof(t, "file:"+t.TempDir())
+}
+
+func TestFleetXOAuth2Comparison(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process proof")
+	}
+	xoauth2Cost(t)
+}
+
+func openBackend(t *testing.T, backend string) tokensource.Cache {
+	t.Setenv(envBackend, backend)
+	return backendCache(t)
+}
+
+// killedHolder starts a child that takes the lock and kills it, then
+// measures how long the lock stays wedged.
+func killedHolder(t *testing.T, backend string, ttl time.Duration) time.Duration {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFleetChild$")
+	cmd.Env = append(os.Environ(), envRole+"=hold-lock", envBackend+"="+backend, envDuration+"="+ttl.String())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && sc.Text() != "LOCKED" {
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), ttl+5*time.Second)
+	defer cancel()
+	unlock, err := openBackend(t, backend).(tokensource.Locker).Lock(ctx, "fleet", ttl)
+	if err != nil {
+		t.Fatalf("lock after the holder was killed: %v", err)
+	}
+	unlock()
+	return time.Since(start)
+}
+
+func TestFleetKilledLockHolderFile(t *testing.T) {
+	waited := killedHolder(t, "file:"+t.TempDir(), 3*time.Second)
+	t.Logf("file lock free %v after its holder was killed", waited)
+	if waited > time.Second {
+		t.Errorf("waited %v; want the OS to release the file lock of a dead process at once", waited)
+	}
+}
