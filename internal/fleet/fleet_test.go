@@ -30,6 +30,9 @@ const (
 	envSeed     = "TOKENWARD_FLEET_SEED" // x-oauth2: the shared starting token (JSON)
 )
 
+// fleetWindow is how long before expiry the fleet renews its token.
+const fleetWindow = 300 * time.Millisecond
+
 const (
 	clientID     = "fleet-app"
 	clientSecret = "fleet-secret-value"
@@ -178,7 +181,7 @@ func loop(d time.Duration, get func(context.Context) (*oauth2.Token, error)) chi
 func runTokenward(t *testing.T, d time.Duration) childReport {
 	c := backendCache(t)
 	src := conf(os.Getenv(envTokenURL)).PasswordSource(oauth2test.DefaultUsername, oauth2test.DefaultPassword,
-		&tokensource.Options{Cache: c, CacheKey: "fleet", LockTTL: 5 * time.Second})
+		&tokensource.Options{Cache: c, CacheKey: "fleet", LockTTL: 5 * time.Second, ExpiryWindow: fleetWindow})
 	return loop(d, src.TokenContext)
 }
 
@@ -224,11 +227,13 @@ func fleetProof(t *testing.T, backend string) {
 	if password != 1 {
 		t.Errorf("password grants = %d; want 1 (one login for the whole fleet)", password)
 	}
-	// A token is renewed at half its life at the latest: one renewal per
-	// life/2 for the whole fleet, never one per process.
-	maxRefresh := int(run/(life/2)) + 2
-	if refreshes < 2 || refreshes > maxRefresh {
-		t.Errorf("refresh requests = %d; want between 2 and %d (one per renewal period, not per process)", refreshes, maxRefresh)
+	// One renewal per token lifetime for the whole fleet, never one per
+	// process: a token is renewed fleetWindow (plus up to 10% jitter)
+	// before it expires.
+	period := life - fleetWindow*11/10
+	lifetimes := int(run / period)
+	if refreshes < lifetimes-1 || refreshes > lifetimes+1 {
+		t.Errorf("refresh requests = %d; want %d±1 (one per token lifetime of %v, not one per process)", refreshes, lifetimes, period)
 	}
 	if issued := srv.IssuedAccessTokens(); issued != password+refreshes {
 		t.Errorf("issued access tokens = %d; want %d", issued, password+refreshes)
