@@ -18,6 +18,10 @@ import (
 // timers stop during suspend) notices an expired token within this time.
 const maxFreshCheck = time.Minute
 
+// minFresh is the least time a newly obtained token is served before it
+// is renewed.
+const minFresh = time.Second
+
 // Cached is a Source that reuses a token until it needs renewal. It is
 // safe for concurrent use. The fast path is one atomic load and one atomic
 // flag read: no mutex and no clock read.
@@ -365,7 +369,7 @@ func (c *Cached) newEntry(tok *oauth2.Token, obtained time.Time) *entry {
 	if tok.Expiry.IsZero() {
 		return e
 	}
-	life := tok.Expiry.Sub(obtained)
+	life := max(tok.Expiry.Sub(obtained), 0)
 	margin := min(10*time.Second, life/10)
 	e.usableTo = tok.Expiry.Add(-margin)
 	window := c.set.window
@@ -374,6 +378,15 @@ func (c *Cached) newEntry(tok *oauth2.Token, obtained time.Time) *entry {
 	}
 	window = min(window, life/2)
 	e.refreshAt = tok.Expiry.Add(-max(window, margin))
+	// A token that arrives (nearly) expired, because of a skewed clock or
+	// a slow endpoint, is still served for minFresh: renewing it on every
+	// call would storm the token endpoint.
+	if floor := obtained.Add(minFresh); e.refreshAt.Before(floor) {
+		e.refreshAt = floor
+		if e.usableTo.Before(floor) {
+			e.usableTo = floor
+		}
+	}
 	return e
 }
 

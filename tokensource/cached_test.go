@@ -422,3 +422,20 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestCachedExpiredOnArrivalDoesNotStorm(t *testing.T) {
+	clk := newFakeClock()
+	src := &fakeSource{clk: clk, life: -time.Minute} // every token arrives expired
+	c := newTestCached(t, src, clk, nil)
+	for range 100 {
+		mustToken(t, c)
+	}
+	if got := src.calls.Load(); got != 1 {
+		t.Fatalf("source calls = %d; want 1 (an expired-on-arrival token is served for minFresh)", got)
+	}
+	clk.Advance(minFresh)
+	mustToken(t, c)
+	if got := src.calls.Load(); got != 2 {
+		t.Errorf("source calls after minFresh = %d; want 2", got)
+	}
+}
