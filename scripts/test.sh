@@ -31,7 +31,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 # Debian packages the tests need. Add more (e.g. chromium) here, space-separated.
-APT_PACKAGES="dbus gnome-keyring libsecret-tools redis-server"
+APT_PACKAGES="dbus gnome-keyring libsecret-tools redis-server chromium tmux"
 OP_DIR=testdata/oidc-provider
 SERVICE_TIMEOUT=${SERVICE_TIMEOUT:-30}
 

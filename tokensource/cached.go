@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,6 +83,15 @@ var ErrNoCacheKey = errors.New("tokensource: Options.Cache is set but Options.Ca
 // Key returns the cache key of this source: Options.CacheKey, or the key
 // the source derives, or "".
 func (c *Cached) Key() string { return c.key }
+
+// String describes c by its cache key, without any token, for %v and %s.
+func (c *Cached) String() string { return "tokensource.Cached{key: " + strconv.Quote(c.key) + "}" }
+
+// GoString describes c without any token, for %#v.
+func (c *Cached) GoString() string { return c.String() }
+
+// LogValue describes c without any token, for log/slog.
+func (c *Cached) LogValue() slog.Value { return slog.GroupValue(slog.String("key", c.key)) }
 
 // Token returns a valid token. It is TokenContext with
 // context.Background(), so that Cached satisfies oauth2.TokenSource; use
@@ -197,11 +209,23 @@ func (c *Cached) inBackoff(now time.Time) bool {
 	return n != 0 && now.UnixNano() < n
 }
 
-// refreshWait joins the shared refresh and waits for it on ctx.
+// refreshWait joins the shared refresh and waits for it on ctx, and at
+// most about the refresh timeout, even if the source ignores its context.
 func (c *Cached) refreshWait(ctx context.Context) (*entry, error) {
-	ch := c.group.DoChan("refresh", func() (any, error) {
+	ch := c.group.DoChan("refresh", func() (v any, err error) {
+		// A panic here would crash the process from a goroutine that no
+		// caller can recover in: it is a failed refresh instead.
+		defer func() {
+			if r := recover(); r != nil {
+				v, err = nil, fmt.Errorf("tokensource: refresh panicked: %v", r)
+				c.set.log.Error("tokensource: refresh panicked", "key", c.key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				c.fail(err, c.clk.Now())
+			}
+		}()
 		return c.refresh(ctx)
 	})
+	timer := time.NewTimer(c.set.timeout + c.set.timeout/10 + 50*time.Millisecond)
+	defer timer.Stop()
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -210,6 +234,10 @@ func (c *Cached) refreshWait(ctx context.Context) (*entry, error) {
 		return r.Val.(*entry), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-timer.C:
+		err := fmt.Errorf("tokensource: refresh did not end within %v: %w", c.set.timeout, context.DeadlineExceeded)
+		c.fail(err, c.clk.Now())
+		return nil, err
 	}
 }
 
@@ -281,7 +309,11 @@ func (c *Cached) refresh(ctx context.Context) (*entry, error) {
 	now := c.clk.Now()
 	if err != nil {
 		if cached != nil && c.cur.Load() == nil && (cached.usableTo.IsZero() || now.Before(cached.usableTo)) {
-			c.cur.Store(cached) // better than nothing: still valid, renewed after the backoff
+			// Still valid: serve it, as with a token in memory, and renew
+			// it after the backoff.
+			c.cur.Store(cached)
+			c.fail(err, now)
+			return cached, nil
 		}
 		c.fail(err, now)
 		return nil, err
@@ -294,13 +326,25 @@ func (c *Cached) refresh(ctx context.Context) (*entry, error) {
 		}
 	}
 	if c.set.OnRefresh != nil {
-		c.set.OnRefresh(ctx, tok)
+		c.onRefresh(ctx, tok)
 	}
-	e := c.newEntry(tok, now)
+	e := c.newSourceEntry(tok, now)
 	c.succeed()
 	c.cur.Store(e)
 	c.arm(e, now)
 	return e, nil
+}
+
+// onRefresh calls Options.OnRefresh. A panic is logged, not propagated:
+// the token is already saved and may hold a rotated refresh token that
+// exists nowhere else, so it is served rather than lost.
+func (c *Cached) onRefresh(ctx context.Context, tok *oauth2.Token) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.set.log.Error("tokensource: OnRefresh panicked; serving the new token anyway", "key", c.key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	c.set.OnRefresh(ctx, tok)
 }
 
 // obtain calls the source.
@@ -378,10 +422,17 @@ func (c *Cached) newEntry(tok *oauth2.Token, obtained time.Time) *entry {
 	}
 	window = min(window, life/2)
 	e.refreshAt = tok.Expiry.Add(-max(window, margin))
-	// A token that arrives (nearly) expired, because of a skewed clock or
-	// a slow endpoint, is still served for minFresh: renewing it on every
-	// call would storm the token endpoint.
-	if floor := obtained.Add(minFresh); e.refreshAt.Before(floor) {
+	return e
+}
+
+// newSourceEntry schedules tok, just obtained from the source at now. A
+// token that arrives (nearly) expired, because of a skewed clock or a slow
+// endpoint, is still served for minFresh: renewing it on every call would
+// storm the token endpoint. (Tokens from the cache get no such floor: an
+// expired cached token is a miss.)
+func (c *Cached) newSourceEntry(tok *oauth2.Token, now time.Time) *entry {
+	e := c.newEntry(tok, now)
+	if floor := now.Add(minFresh); !e.refreshAt.IsZero() && e.refreshAt.Before(floor) {
 		e.refreshAt = floor
 		if e.usableTo.Before(floor) {
 			e.usableTo = floor

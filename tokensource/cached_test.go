@@ -439,3 +439,20 @@ func TestCachedExpiredOnArrivalDoesNotStorm(t *testing.T) {
 		t.Errorf("source calls after minFresh = %d; want 2", got)
 	}
 }
+
+func TestCachedExpiredCacheEntryIsAMiss(t *testing.T) {
+	clk := newFakeClock()
+	cache := newMemCache()
+	for _, saved := range []time.Time{{}, clk.Now().Add(-2 * time.Hour)} {
+		data, err := encodeAt(&oauth2.Token{AccessToken: "old", Expiry: clk.Now().Add(-time.Minute)}, saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache.data["k"] = data
+		src := &fakeSource{clk: clk, life: time.Hour}
+		c := newTestCached(t, src, clk, &Options{Cache: cache, CacheKey: "k"})
+		if tok := mustToken(t, c); tok.AccessToken == "old" {
+			t.Fatalf("saved %v: got the expired cached token; want a new one from the source", saved)
+		}
+	}
+}

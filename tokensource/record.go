@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 )
@@ -40,7 +41,7 @@ var ErrCorruptRecord = errors.New("tokensource: corrupt or unknown cache record"
 // the access, refresh and ID tokens, expiry, scope and other extras. The
 // result holds secrets; store it only where tokens may live.
 func Encode(tok *oauth2.Token) ([]byte, error) {
-	return encodeAt(tok, time.Time{})
+	return encodeAt(tok, time.Now())
 }
 
 func encodeAt(tok *oauth2.Token, now time.Time) ([]byte, error) {
@@ -62,6 +63,15 @@ func encodeAt(tok *oauth2.Token, now time.Time) ([]byte, error) {
 			}
 			r.Extra[k] = v
 		}
+	}
+	// JSON would replace invalid UTF-8 and store a different token (a lost
+	// refresh token, once the process restarts): refuse instead.
+	valid := utf8.ValidString(r.AccessToken) && utf8.ValidString(r.TokenType) && utf8.ValidString(r.RefreshToken)
+	for _, v := range r.Extra {
+		valid = valid && utf8.ValidString(v)
+	}
+	if !valid {
+		return nil, errors.New("tokensource: cannot encode a token that is not valid UTF-8")
 	}
 	return json.Marshal(r)
 }
