@@ -3,6 +3,8 @@ package cache
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -20,6 +22,24 @@ type Memory struct {
 type memEntry struct {
 	data   []byte
 	expiry time.Time
+}
+
+// String describes m without its entries, which hold tokens, for %v
+// and %s.
+func (m *Memory) String() string {
+	return "cache.Memory{entries: " + strconv.Itoa(m.len()) + "}"
+}
+
+// GoString describes m without its entries, for %#v.
+func (m *Memory) GoString() string { return m.String() }
+
+// LogValue describes m without its entries, for log/slog.
+func (m *Memory) LogValue() slog.Value { return slog.GroupValue(slog.Int("entries", m.len())) }
+
+func (m *Memory) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
 }
 
 func (m *Memory) clock() time.Time {

@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/tokenward/tokenward/tokensource"
@@ -31,6 +33,17 @@ type Sealed struct {
 	inner tokensource.Cache
 	aeads []sealKey // aeads[0] writes
 }
+
+// String describes s without its keys or entries, for %v and %s.
+func (s *Sealed) String() string {
+	return "cache.Sealed{keys: " + strconv.Itoa(len(s.aeads)) + "}"
+}
+
+// GoString describes s without its keys or entries, for %#v.
+func (s *Sealed) GoString() string { return s.String() }
+
+// LogValue describes s without its keys or entries, for log/slog.
+func (s *Sealed) LogValue() slog.Value { return slog.GroupValue(slog.Int("keys", len(s.aeads))) }
 
 type sealKey struct {
 	id   [keyIDSize]byte

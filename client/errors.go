@@ -52,7 +52,7 @@ func (e *ResponseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "client: invalid token endpoint response (HTTP %d", e.StatusCode)
 	if e.ContentType != "" {
-		b.WriteString(", " + e.ContentType)
+		b.WriteString(", " + truncate(e.ContentType, 100)) // the server's text: bounded
 	}
 	b.WriteString("): " + e.Reason)
 	if e.Excerpt != "" {
@@ -85,7 +85,7 @@ func (e *endpointError) Error() string {
 		}
 	} else if e.excerpt != "" && e.re.Response != nil {
 		if ct := e.re.Response.Header.Get("Content-Type"); ct != "" {
-			b.WriteString(" (" + ct + ")")
+			b.WriteString(" (" + truncate(ct, 100) + ")") // the server's text: bounded
 		}
 		fmt.Fprintf(&b, ": %q", e.excerpt)
 	}
@@ -124,10 +124,68 @@ func (r redactor) Bytes(b []byte) []byte {
 // excerpt returns a short, printable, redacted start of body.
 func excerpt(body []byte, r redactor) string {
 	const max = 160
-	s := strings.TrimSpace(r.String(string(body)))
+	s := strings.TrimSpace(scrubTokens(r.String(string(body))))
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > max {
 		s = s[:max] + "…"
 	}
 	return strings.ToValidUTF8(s, "?")
+}
+
+// tokenMembers are response members whose values are credentials.
+var tokenMembers = []string{"access_token", "refresh_token", "id_token"}
+
+// scrubTokens replaces the values of token members in a body that is
+// quoted in an error, JSON ("access_token": "...") or form-encoded
+// (access_token=...), even when the body is truncated and could not be
+// parsed, so that a cut-short token response cannot leak its tokens.
+func scrubTokens(s string) string {
+	for _, k := range tokenMembers {
+		for from := 0; from < len(s); {
+			i := strings.Index(s[from:], k)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(k)
+			j := from
+			if j < len(s) && s[j] == '"' { // JSON member name
+				j = skipSpace(s, j+1)
+				if j >= len(s) || s[j] != ':' {
+					continue
+				}
+				j = skipSpace(s, j+1)
+				if j >= len(s) || s[j] != '"' {
+					continue
+				}
+				start := j + 1
+				end := start
+				for end < len(s) && s[end] != '"' {
+					if s[end] == '\\' {
+						end++
+					}
+					end++
+				}
+				end = min(end, len(s))
+				s = s[:start] + redacted + s[end:]
+				from = start + len(redacted)
+			} else if j < len(s) && s[j] == '=' { // form parameter
+				start := j + 1
+				end := start
+				for end < len(s) && s[end] != '&' && s[end] != ' ' && s[end] != '\n' {
+					end++
+				}
+				s = s[:start] + redacted + s[end:]
+				from = start + len(redacted)
+			}
+		}
+	}
+	return s
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
 }

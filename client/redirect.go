@@ -45,10 +45,11 @@ func ParseImplicitRedirect(redirectURL, wantState string) (*oauth2.Token, error)
 	if err != nil {
 		return nil, &ResponseError{Reason: err.Error()}
 	}
+	now := time.Now()
 	if present && secs > 0 {
 		tok.ExpiresIn = int64(secs)
-		tok.Expiry = time.Now().Add(time.Duration(secs * float64(time.Second)))
-	} else if exp, ok := jwtExpiry(at); ok {
+		tok.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
+	} else if exp, ok := jwtExpiry(at); ok && exp.After(now) {
 		tok.Expiry = exp
 	}
 	extra := map[string]any{}

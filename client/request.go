@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -142,6 +143,9 @@ func (c *Config) roundTrip(ctx context.Context, k call, style oauth2.AuthStyle, 
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, nil, ctxErr // the caller's context ended mid-body
+		}
 		return nil, nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "reading body: " + red.String(err.Error()), Excerpt: excerpt(data, red)}
 	}
 	if len(data) > MaxResponseBytes {
@@ -163,6 +167,9 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // redactor returns a redactor for the secrets of this config and params.
 func (c *Config) redactor(params url.Values) redactor {
 	r := redactor{c.ClientSecret}
+	if c.ClientSecret != "" { // the HTTP Basic credentials, which a server may echo
+		r = append(r, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID)+":"+url.QueryEscape(c.ClientSecret))))
+	}
 	for _, k := range secretParams {
 		if v := params.Get(k); v != "" {
 			r = append(r, v)
@@ -206,6 +213,7 @@ func mediaType(resp *http.Response) string {
 
 // errorCode returns the "error" member of a JSON or form body, if any.
 func errorCode(body []byte) string {
+	body = bytes.TrimSpace(body) // as the response parser does
 	var v struct {
 		Error any `json:"error"`
 	}

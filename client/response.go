@@ -22,6 +22,11 @@ const maxExpiresIn = 10 * 365 * 24 * 3600
 // error. now is when the response arrived.
 func parseToken(op string, resp *http.Response, body []byte, red redactor, now time.Time, defaultLife time.Duration) (*oauth2.Token, error) {
 	fields, ok := decodeFields(resp, body)
+	for _, k := range tokenMembers { // never echoed, even from an error answer
+		if v, _ := fields[k].(string); v != "" {
+			red = append(red, v)
+		}
+	}
 	if errCode, _ := fields["error"].(string); errCode != "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, retrieveError(op, resp, body, fields, red)
 	}
@@ -38,10 +43,6 @@ func parseToken(op string, resp *http.Response, body []byte, red redactor, now t
 	at, _ := fields["access_token"].(string)
 	if at == "" {
 		return nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "missing access_token"}
-	}
-	red = append(red, at)
-	if rt, _ := fields["refresh_token"].(string); rt != "" {
-		red = append(red, rt)
 	}
 	tt, isStr := fields["token_type"].(string)
 	if _, present := fields["token_type"]; present && !isStr {
@@ -61,7 +62,7 @@ func parseToken(op string, resp *http.Response, body []byte, red redactor, now t
 		tok.ExpiresIn = int64(secs)
 		tok.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
 	default:
-		if exp, ok := jwtExpiry(at); ok {
+		if exp, ok := jwtExpiry(at); ok && exp.After(now) { // a past exp is clock skew: unusable
 			tok.Expiry = exp
 		} else if defaultLife > 0 {
 			tok.Expiry = now.Add(defaultLife)
@@ -102,7 +103,7 @@ func decodeFields(resp *http.Response, body []byte) (map[string]any, bool) {
 // retrieveError builds the typed error for an RFC 6749 §5.2 error (or any
 // non-2xx answer), with secrets redacted from what the server echoed.
 func retrieveError(op string, resp *http.Response, body []byte, fields map[string]any, red redactor) error {
-	re := &oauth2.RetrieveError{Response: resp, Body: red.Bytes(body)}
+	re := &oauth2.RetrieveError{Response: resp, Body: []byte(scrubTokens(red.String(string(body))))}
 	re.ErrorCode, _ = fields["error"].(string)
 	re.ErrorCode = truncate(red.String(re.ErrorCode), 64)
 	if d, ok := fields["error_description"].(string); ok {

@@ -61,15 +61,3 @@ func TestCacheExpiry(t *testing.T) {
 		}
 	}
 }
-
-func FuzzDecode(f *testing.F) {
-	good, _ := Encode(&oauth2.Token{AccessToken: "a", RefreshToken: "r"})
-	f.Add(good)
-	f.Add([]byte(`{"v":1,"access_token":"a","extra":{"scope":"x"}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		tok, err := Decode(data)
-		if err == nil && tok == nil {
-			t.Fatal("nil token without error")
-		}
-	})
-}

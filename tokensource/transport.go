@@ -42,6 +42,10 @@ type invalidator interface {
 // errNilSource is returned by a Transport without a Source.
 var errNilSource = errors.New("tokensource: Transport.Source is nil")
 
+// errNilResponse is returned when Base breaks the RoundTripper contract
+// with a nil response and a nil error.
+var errNilResponse = errors.New("tokensource: Transport.Base returned a nil response and a nil error")
+
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	hdr, tok, err := t.authorization(req.Context())
@@ -50,6 +54,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.base().RoundTrip(withAuthorization(req, hdr))
+	if err == nil && resp == nil {
+		return nil, errNilResponse
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
