@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -138,7 +139,9 @@ func (c *Config) roundTrip(ctx context.Context, k call, style oauth2.AuthStyle, 
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, nil, ctxErr
 		}
-		return nil, nil, &TransportError{Op: k.op, Err: errors.New(red.String(err.Error()))}
+		var ne net.Error
+		timeout := errors.As(err, &ne) && ne.Timeout()
+		return nil, nil, &TransportError{Op: k.op, Err: errors.New(red.String(err.Error())), timeout: timeout}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
@@ -155,11 +158,20 @@ func (c *Config) roundTrip(ctx context.Context, k call, style oauth2.AuthStyle, 
 }
 
 // TransportError reports a request that got no HTTP response (connection
-// refused or reset, timeout, TLS failure), after any retries.
+// refused or reset, timeout, TLS failure), after any retries. Err holds
+// the cause's message, redacted; Timeout tells whether it was a timeout.
 type TransportError struct {
-	Op  string
-	Err error
+	Op      string
+	Err     error
+	timeout bool
 }
+
+// Timeout reports whether the request timed out (as net.Error does).
+func (e *TransportError) Timeout() bool { return e.timeout }
+
+// Temporary reports the same as Timeout; it makes TransportError a
+// net.Error.
+func (e *TransportError) Temporary() bool { return e.timeout }
 
 func (e *TransportError) Error() string { return "client: " + e.Op + ": " + e.Err.Error() }
 func (e *TransportError) Unwrap() error { return e.Err }

@@ -362,3 +362,21 @@ func TestBasicCredentialsAreFormEncoded(t *testing.T) {
 		t.Errorf("Basic = %q:%q; want form-encoded id+with+space:s%%26cret%%3Ax", s.basicUser, s.basicPass)
 	}
 }
+
+func TestTransportErrorTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+	}))
+	defer srv.Close()
+	c := &Config{ClientID: "id", ClientSecret: "sec", HTTPClient: &http.Client{Timeout: 50 * time.Millisecond},
+		Endpoint: oauth2.Endpoint{TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+	_, err := c.Exchange(context.Background(), "code-value")
+	var te *TransportError
+	if !errors.As(err, &te) || !te.Timeout() {
+		t.Fatalf("got %T %v; want a *TransportError with Timeout() true", err, err)
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("errors.As(err, net.Error) = false or not a timeout; want a net.Error timeout")
+	}
+}
