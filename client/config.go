@@ -54,6 +54,10 @@ type Config struct {
 	// RedirectURL is the redirect_uri of authorization requests.
 	RedirectURL string
 
+	// RevocationURL is the RFC 7009 token revocation endpoint used by
+	// Revoke (oauth2.Endpoint has no field for it).
+	RevocationURL string
+
 	// Scopes are requested with every grant that takes a scope.
 	Scopes []string
 

@@ -24,7 +24,7 @@ import (
 const userAgent = "tokenward/0.1 (+https://github.com/tokenward/tokenward)"
 
 // secretParams are request parameters whose values never appear in errors.
-var secretParams = []string{"client_secret", "password", "code", "code_verifier", "refresh_token", "device_code", "assertion", "client_assertion"}
+var secretParams = []string{"client_secret", "password", "code", "code_verifier", "refresh_token", "device_code", "assertion", "client_assertion", "token"}
 
 // authStyles remembers, per token URL and client, the authentication
 // style that worked under auto-detection.

@@ -1,0 +1,35 @@
+package client
+
+import (
+	"context"
+	"net/url"
+)
+
+// Revoke asks the authorization server to revoke token (RFC 7009) at
+// RevocationURL, authenticating the client as for token requests and in
+// the configured body format. tokenTypeHint is "refresh_token",
+// "access_token" or "". Revoking a refresh token usually revokes the
+// access tokens issued from it. An RFC 7009 error (for example
+// unsupported_token_type) is an *oauth2.RetrieveError; a token the server
+// does not know is not an error (RFC 7009 §2.2).
+func (c *Config) Revoke(ctx context.Context, token, tokenTypeHint string) error {
+	endpoint, err := checkEndpoint("revocation", c.RevocationURL)
+	if err != nil {
+		return err
+	}
+	v := url.Values{"token": {token}}
+	if tokenTypeHint != "" {
+		v.Set("token_type_hint", tokenTypeHint)
+	}
+	k := call{op: "revocation", endpoint: endpoint, params: v, policy: retrySafe}
+	body, resp, red, err := c.send(ctx, k)
+	if err != nil {
+		return err
+	}
+	red = append(red, token)
+	fields, _ := decodeFields(resp, body)
+	if code, _ := fields["error"].(string); code != "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return retrieveError(k.op, resp, body, fields, red)
+	}
+	return nil
+}
