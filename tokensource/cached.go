@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -432,7 +433,11 @@ func (c *Cached) newEntry(tok *oauth2.Token, obtained time.Time) *entry {
 // expired cached token is a miss.)
 func (c *Cached) newSourceEntry(tok *oauth2.Token, now time.Time) *entry {
 	e := c.newEntry(tok, now)
-	if floor := now.Add(minFresh); !e.refreshAt.IsZero() && e.refreshAt.Before(floor) {
+	fresh := minFresh
+	if life := tok.Expiry.Sub(now); life > 0 {
+		fresh = min(fresh, life/2) // a short-lived token still gets its window
+	}
+	if floor := now.Add(fresh); !e.refreshAt.IsZero() && e.refreshAt.Before(floor) {
 		e.refreshAt = floor
 		if e.usableTo.Before(floor) {
 			e.usableTo = floor
@@ -448,10 +453,21 @@ func (c *Cached) fail(err error, now time.Time) {
 	c.lastErr = err
 	n := c.failures
 	c.mu.Unlock()
-	d := backoff(n)
+	e := c.cur.Load()
+	serving := e != nil && !e.invalid && (e.usableTo.IsZero() || now.Before(e.usableTo))
+	// With a valid token to serve, back off up to a minute; without one,
+	// callers fail until the next try, so try again within seconds.
+	limit := maxBackoffServing
+	if !serving {
+		limit = maxBackoffFailing
+	}
+	d := backoff(n, limit)
+	if ra, ok := serverRetryAfter(err); ok {
+		d = min(max(ra, d/2), time.Minute) // the server knows best, within reason
+	}
 	c.nextTry.Store(now.Add(d).UnixNano())
 	attrs := []any{"key", c.key, "failures", n, "retry_in", d, "err", err}
-	if e := c.cur.Load(); e != nil && !e.invalid && (e.usableTo.IsZero() || now.Before(e.usableTo)) {
+	if serving {
 		c.set.log.Warn("tokensource: refresh failed; serving the current token until it expires", attrs...)
 		return
 	}
@@ -467,12 +483,37 @@ func (c *Cached) succeed() {
 	c.nextTry.Store(0)
 }
 
-// backoff is the pause after n consecutive failures: 1s doubling to 1m,
-// with up to 20% jitter.
-func backoff(n int) time.Duration {
-	d := time.Second << min(n-1, 6)
-	d = min(d, time.Minute)
+// Backoff limits after failed refreshes.
+const (
+	maxBackoffServing = time.Minute     // while a valid token is served
+	maxBackoffFailing = 8 * time.Second // while callers get errors
+)
+
+// backoff is the pause after n consecutive failures: 1s doubling up to
+// limit, with up to 20% jitter.
+func backoff(n int, limit time.Duration) time.Duration {
+	d := min(time.Second<<min(n-1, 6), limit)
 	return d + time.Duration(rand.Float64()*0.2*float64(d))
+}
+
+// serverRetryAfter returns the Retry-After of the HTTP response behind
+// err (seconds or an HTTP date), if any.
+func serverRetryAfter(err error) (time.Duration, bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return 0, false
+	}
+	v := re.Response.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
 }
 
 // RefreshError is returned when no valid token is available because

@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -454,5 +455,46 @@ func TestCachedExpiredCacheEntryIsAMiss(t *testing.T) {
 		if tok := mustToken(t, c); tok.AccessToken == "old" {
 			t.Fatalf("saved %v: got the expired cached token; want a new one from the source", saved)
 		}
+	}
+}
+
+func TestCachedBackoffHonoursRetryAfterAndRecoversQuickly(t *testing.T) {
+	clk := newFakeClock()
+	src := &fakeSource{clk: clk, life: time.Hour}
+	c := newTestCached(t, src, clk, nil)
+	busy := &oauth2.RetrieveError{Response: &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {"20"}}}}
+	src.failNext(busy)
+	if _, err := c.TokenContext(context.Background()); !errors.Is(err, busy) {
+		t.Fatalf("got %v; want the 503", err)
+	}
+	clk.Advance(15 * time.Second)
+	if _, err := c.TokenContext(context.Background()); err == nil {
+		t.Fatal("tried again before the server's Retry-After of 20s")
+	}
+	clk.Advance(6 * time.Second)
+	if _, err := c.TokenContext(context.Background()); err != nil {
+		t.Fatalf("after Retry-After: %v", err)
+	}
+
+	// Without a valid token, many failures back off at most maxBackoffFailing.
+	for i := range 10 {
+		if got := backoff(i+1, maxBackoffFailing); got > maxBackoffFailing*12/10 {
+			t.Errorf("backoff(%d) = %v; want at most %v (+20%% jitter)", i+1, got, maxBackoffFailing)
+		}
+	}
+	if got := backoff(10, maxBackoffServing); got < 50*time.Second {
+		t.Errorf("backoff(10) while serving = %v; want about a minute", got)
+	}
+}
+
+func TestCachedShortLivedTokenKeepsItsWindow(t *testing.T) {
+	clk := newFakeClock()
+	src := &fakeSource{clk: clk, life: 800 * time.Millisecond}
+	c := newTestCached(t, src, clk, &Options{ExpiryWindow: 200 * time.Millisecond, JitterFrac: -1})
+	mustToken(t, c)
+	clk.Advance(650 * time.Millisecond) // inside the window, before expiry
+	mustToken(t, c)
+	if got := src.calls.Load(); got != 2 {
+		t.Errorf("source calls = %d; want 2 (an 800ms token is renewed in its window, not held for minFresh)", got)
 	}
 }
