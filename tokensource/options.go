@@ -48,7 +48,9 @@ type Options struct {
 	AsyncRefresh bool
 	// RefreshTimeout bounds a refresh, which is detached from the
 	// cancellation of the callers waiting on it
-	// (DefaultRefreshTimeout when zero).
+	// (DefaultRefreshTimeout when zero). Callers stop waiting after it
+	// even if the source ignores its context; such a source's call then
+	// goes on in its goroutine until it returns.
 	RefreshTimeout time.Duration
 	// LockTTL is the lifetime of a cross-process refresh lock taken on a
 	// Cache that is a Locker (DefaultLockTTL when zero).

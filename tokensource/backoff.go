@@ -1,0 +1,96 @@
+package tokensource
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// fail records a failed refresh and schedules the next attempt.
+func (c *Cached) fail(err error, now time.Time) {
+	c.mu.Lock()
+	c.failures++
+	c.lastErr = err
+	n := c.failures
+	c.mu.Unlock()
+	e := c.cur.Load()
+	serving := e != nil && !e.invalid && (e.usableTo.IsZero() || now.Before(e.usableTo))
+	// With a valid token to serve, back off up to a minute; without one,
+	// callers fail until the next try, so try again within seconds.
+	limit := maxBackoffServing
+	if !serving {
+		limit = maxBackoffFailing
+	}
+	d := backoff(n, limit)
+	if ra, ok := serverRetryAfter(err); ok {
+		d = min(max(ra, d/2), time.Minute) // the server knows best, within reason
+	}
+	c.nextTry.Store(now.Add(d).UnixNano())
+	attrs := []any{"key", c.key, "failures", n, "retry_in", d, "err", err}
+	if serving {
+		c.set.log.Warn("tokensource: refresh failed; serving the current token until it expires", attrs...)
+		return
+	}
+	// The callers waiting get the error; a warning would say it twice.
+	c.set.log.Debug("tokensource: refresh failed", attrs...)
+}
+
+func (c *Cached) succeed() {
+	c.mu.Lock()
+	c.failures = 0
+	c.lastErr = nil
+	c.mu.Unlock()
+	c.nextTry.Store(0)
+}
+
+// Backoff limits after failed refreshes.
+const (
+	maxBackoffServing = time.Minute     // while a valid token is served
+	maxBackoffFailing = 8 * time.Second // while callers get errors
+)
+
+// backoff is the pause after n consecutive failures: 1s doubling up to
+// limit, with up to 20% jitter.
+func backoff(n int, limit time.Duration) time.Duration {
+	d := min(time.Second<<min(n-1, 6), limit)
+	return d + time.Duration(rand.Float64()*0.2*float64(d))
+}
+
+// serverRetryAfter returns the Retry-After of the HTTP response behind
+// err (seconds or an HTTP date), if any.
+func serverRetryAfter(err error) (time.Duration, bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return 0, false
+	}
+	v := re.Response.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+// RefreshError is returned when no valid token is available because
+// recent refreshes failed and the next attempt is not due yet. Err is the
+// last failure.
+type RefreshError struct {
+	Err     error
+	Backoff bool
+}
+
+func (e *RefreshError) Error() string {
+	return fmt.Sprintf("tokensource: token refresh failed recently, backing off: %v", e.Err)
+}
+
+func (e *RefreshError) Unwrap() error { return e.Err }
