@@ -1,6 +1,7 @@
 package tokensource
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,4 +166,18 @@ func cacheExpiry(tok *oauth2.Token, now time.Time) time.Time {
 		return exp
 	}
 	return time.Time{}
+}
+
+// Save stores tok in c under key as a Cached would: encoded as a record,
+// and kept until the access token's expiry when there is no refresh
+// token, or for as long as its refresh token lives. Use it to put a token
+// obtained outside a source (an interactive login) where a Cached with the
+// same cache and key will find it.
+func Save(ctx context.Context, c Cache, key string, tok *oauth2.Token) error {
+	now := time.Now()
+	data, err := encodeAt(tok, now)
+	if err != nil {
+		return err
+	}
+	return c.Save(ctx, key, data, cacheExpiry(tok, now))
 }

@@ -1,6 +1,7 @@
 package tokensource
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -59,5 +60,22 @@ func TestCacheExpiry(t *testing.T) {
 		if got := cacheExpiry(tt.tok, now); !got.Equal(tt.want) {
 			t.Errorf("%s: cacheExpiry = %v; want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestSaveIsFoundByCached(t *testing.T) {
+	cache := newMemCache()
+	tok := &oauth2.Token{AccessToken: "from-login", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)}
+	if err := Save(context.Background(), cache, "profile", tok); err != nil {
+		t.Fatal(err)
+	}
+	if exp := cache.expiry["profile"]; !exp.IsZero() {
+		t.Errorf("expiry with a refresh token = %v; want zero (keep)", exp)
+	}
+	src := &fakeSource{clk: newFakeClock(), life: time.Hour}
+	c := New(src, &Options{Cache: cache, CacheKey: "profile"})
+	got, err := c.TokenContext(context.Background())
+	if err != nil || got.AccessToken != "from-login" || src.calls.Load() != 0 {
+		t.Fatalf("got %v, %v after %d source calls; want the saved token and no source call", got, err, src.calls.Load())
 	}
 }

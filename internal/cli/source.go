@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -93,43 +92,12 @@ func (a *App) tokenSource(name string, p *Profile) *tokensource.Cached {
 }
 
 // saveToken stores a token obtained by a login as the profile's cache
-// entry, so that later runs find it. It goes through tokensource (a source
-// that returns tok, over an emptied entry) rather than tokensource.Encode:
-// records written by Encode carry no "saved" time, and tokensource serves
-// such a record as fresh even once it has expired (see the package's
-// README, "Library issues").
+// entry, where the profile's token source finds it.
 func (a *App) saveToken(ctx context.Context, name string, tok *oauth2.Token) error {
-	rec := &recordingCache{Cache: a.store()}
-	if err := rec.Delete(ctx, tokenKey(name)); err != nil {
-		return keychainError(name, "cannot replace the stored token", err)
-	}
-	src := tokensource.New(staticSource{tok}, &tokensource.Options{
-		Cache: rec, CacheKey: tokenKey(name), Logger: a.logger(),
-	})
-	if _, err := src.TokenContext(ctx); err != nil {
-		return err
-	}
-	if rec.saveErr != nil {
-		return keychainError(name, "cannot store the token", rec.saveErr)
+	if err := tokensource.Save(ctx, a.store(), tokenKey(name), tok); err != nil {
+		return keychainError(name, "cannot store the token", err)
 	}
 	return nil
-}
-
-// staticSource is a tokensource.Source that returns one token.
-type staticSource struct{ tok *oauth2.Token }
-
-func (s staticSource) TokenContext(context.Context) (*oauth2.Token, error) { return s.tok, nil }
-
-// recordingCache remembers the error of the last Save, which tokensource
-// only logs.
-type recordingCache struct {
-	tokensource.Cache
-	saveErr error
-}
-
-func (r *recordingCache) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
-	r.saveErr = r.Cache.Save(ctx, key, data, expiry)
-	return r.saveErr
 }
 
 // loadToken returns the profile's stored token, or nil when there is none.
