@@ -58,10 +58,10 @@ func (c *Config) DeviceAuth(ctx context.Context, opts ...RequestOption) (*oauth2
 	}
 	var da oauth2.DeviceAuthResponse
 	if err := json.Unmarshal(body, &da); err != nil {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "device authorization response is not valid JSON"}
+		return nil, responseError(resp, "device authorization response is not valid JSON", nil, nil)
 	}
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "device authorization response lacks device_code, user_code or verification_uri"}
+		return nil, responseError(resp, "device authorization response lacks device_code, user_code or verification_uri", nil, nil)
 	}
 	if da.Interval < 0 || da.Interval > 3600 {
 		da.Interval = 0

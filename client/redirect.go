@@ -45,13 +45,7 @@ func ParseImplicitRedirect(redirectURL, wantState string) (*oauth2.Token, error)
 	if err != nil {
 		return nil, &ResponseError{Reason: err.Error()}
 	}
-	now := time.Now()
-	if present && secs > 0 {
-		tok.ExpiresIn = int64(secs)
-		tok.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
-	} else if exp, ok := jwtExpiry(at); ok && exp.After(now) {
-		tok.Expiry = exp
-	}
+	setExpiry(tok, secs, present, time.Now(), 0)
 	extra := map[string]any{}
 	for k := range q {
 		if k != "access_token" && k != "refresh_token" && k != "state" {

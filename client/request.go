@@ -149,10 +149,10 @@ func (c *Config) roundTrip(ctx context.Context, k call, style oauth2.AuthStyle, 
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, nil, ctxErr // the caller's context ended mid-body
 		}
-		return nil, nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "reading body: " + red.String(err.Error()), Excerpt: excerpt(data, red)}
+		return nil, nil, responseError(resp, "reading body: "+red.String(err.Error()), data, red)
 	}
 	if len(data) > MaxResponseBytes {
-		return nil, nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "body exceeds 1 MiB", Excerpt: excerpt(data[:64], red)}
+		return nil, nil, responseError(resp, "body exceeds 1 MiB", data[:64], red)
 	}
 	return data, resp, nil
 }

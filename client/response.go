@@ -30,44 +30,30 @@ func parseToken(op string, resp *http.Response, body []byte, red redactor, now t
 	if errCode, _ := fields["error"].(string); errCode != "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, retrieveError(op, resp, body, fields, red)
 	}
-	bad := func(reason string) error {
-		return &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: reason, Excerpt: excerpt(body, red)}
-	}
 	if !ok {
 		if len(bytes.TrimSpace(body)) == 0 {
-			return nil, bad("empty body")
+			return nil, responseError(resp, "empty body", body, red)
 		}
-		return nil, bad("body is neither a JSON object nor form-encoded")
+		return nil, responseError(resp, "body is neither a JSON object nor form-encoded", body, red)
 	}
-	redact := func(s string) string { return red.String(s) }
 	at, _ := fields["access_token"].(string)
 	if at == "" {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "missing access_token"}
+		return nil, responseError(resp, "missing access_token", nil, nil)
 	}
 	tt, isStr := fields["token_type"].(string)
 	if _, present := fields["token_type"]; present && !isStr {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "token_type is not a string"}
+		return nil, responseError(resp, "token_type is not a string", nil, nil)
 	}
 	if tt != "" && !strings.EqualFold(tt, "bearer") {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: "unsupported token_type " + strconv.Quote(redact(truncate(tt, 32)))}
+		return nil, responseError(resp, "unsupported token_type "+strconv.Quote(red.String(truncate(tt, 32))), nil, nil)
 	}
 	tok := &oauth2.Token{AccessToken: at, TokenType: tt}
 	tok.RefreshToken, _ = fields["refresh_token"].(string)
 	secs, present, err := expiresIn(fields["expires_in"])
 	if err != nil {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: err.Error()}
+		return nil, responseError(resp, err.Error(), nil, nil)
 	}
-	switch {
-	case present && secs > 0:
-		tok.ExpiresIn = int64(secs)
-		tok.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
-	default:
-		if exp, ok := jwtExpiry(at); ok && exp.After(now) { // a past exp is clock skew: unusable
-			tok.Expiry = exp
-		} else if defaultLife > 0 {
-			tok.Expiry = now.Add(defaultLife)
-		}
-	}
+	setExpiry(tok, secs, present, now, defaultLife)
 	return tok.WithExtra(fields), nil
 }
 
@@ -150,21 +136,51 @@ func expiresIn(v any) (secs float64, present bool, err error) {
 	return f, true, nil
 }
 
+// setExpiry sets tok's expiry from expires_in (secs, when present and
+// positive), else from a JWT access token's exp claim if it lies ahead of
+// now (a past exp is clock skew: unusable), else from defaultLife when it
+// is positive.
+func setExpiry(tok *oauth2.Token, secs float64, present bool, now time.Time, defaultLife time.Duration) {
+	if present && secs > 0 {
+		tok.ExpiresIn = int64(secs)
+		tok.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
+	} else if exp, ok := jwtExpiry(tok.AccessToken); ok && exp.After(now) {
+		tok.Expiry = exp
+	} else if defaultLife > 0 {
+		tok.Expiry = now.Add(defaultLife)
+	}
+}
+
+// responseError reports a response that is not a token response. body,
+// when given, is quoted as a short redacted excerpt.
+func responseError(resp *http.Response, reason string, body []byte, red redactor) *ResponseError {
+	e := &ResponseError{StatusCode: resp.StatusCode, ContentType: mediaType(resp), Reason: reason}
+	if body != nil {
+		e.Excerpt = excerpt(body, red)
+	}
+	return e
+}
+
+// jwtClaims decodes the payload of a JWT-shaped token into claims, without
+// verifying it: callers only schedule renewals or name cache entries
+// with what it holds. A payload longer than maxPayload (when positive) is
+// not decoded.
+func jwtClaims(token string, maxPayload int, claims any) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || maxPayload > 0 && len(parts[1]) > maxPayload {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	return err == nil && json.Unmarshal(payload, claims) == nil
+}
+
 // jwtExpiry returns the exp claim of a JWT-shaped access token. The token
 // is not verified: the claim only schedules renewal.
 func jwtExpiry(token string) (time.Time, bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || len(parts[1]) > 16<<10 {
-		return time.Time{}, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return time.Time{}, false
-	}
 	var claims struct {
 		Exp json.Number `json:"exp"`
 	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Exp == "" {
+	if !jwtClaims(token, 16<<10, &claims) || claims.Exp == "" {
 		return time.Time{}, false
 	}
 	exp, err := claims.Exp.Float64()

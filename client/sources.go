@@ -3,12 +3,10 @@ package client
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -133,19 +131,11 @@ func idTokenSubject(tok *oauth2.Token) string {
 		return ""
 	}
 	idt, _ := tok.Extra("id_token").(string)
-	parts := strings.Split(idt, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
 	var claims struct {
 		Iss string `json:"iss"`
 		Sub string `json:"sub"`
 	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Sub == "" {
+	if !jwtClaims(idt, 0, &claims) || claims.Sub == "" {
 		return ""
 	}
 	return claims.Iss + " " + claims.Sub
