@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 )
 
@@ -209,18 +208,10 @@ func (f *File) Lock(ctx context.Context, key string, ttl time.Duration) (unlock 
 		}
 		wait = min(wait*2, 100*time.Millisecond)
 	}
-	var once sync.Once
-	release := func() {
-		once.Do(func() {
-			unlockFile(lf)
-			lf.Close()
-		})
-	}
-	if ttl > 0 {
-		t := time.AfterFunc(ttl, release) // ends when it fires; a no-op after unlock
-		return func() { t.Stop(); release() }, nil
-	}
-	return release, nil
+	return lease(func() {
+		unlockFile(lf)
+		lf.Close()
+	}, ttl), nil
 }
 
 // syncDir makes a rename durable; failures (and platforms that cannot

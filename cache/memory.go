@@ -107,23 +107,14 @@ func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (unloc
 			ch := make(chan struct{})
 			m.locks[key] = ch
 			m.mu.Unlock()
-			var once sync.Once
-			release := func() {
-				once.Do(func() {
-					m.mu.Lock()
-					if m.locks[key] == ch {
-						delete(m.locks, key)
-					}
-					m.mu.Unlock()
-					close(ch)
-				})
-			}
-			if ttl > 0 {
-				// The timer ends when it fires; a released lock makes it a no-op.
-				t := time.AfterFunc(ttl, release)
-				return func() { t.Stop(); release() }, nil
-			}
-			return release, nil
+			return lease(func() {
+				m.mu.Lock()
+				if m.locks[key] == ch {
+					delete(m.locks, key)
+				}
+				m.mu.Unlock()
+				close(ch)
+			}, ttl), nil
 		}
 		m.mu.Unlock()
 		select {
