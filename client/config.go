@@ -80,6 +80,10 @@ type Config struct {
 	// connection failures are retried only where the grant makes that
 	// safe.
 	HTTPClient *http.Client
+
+	// Observer, if set, sees every request to the authorization server
+	// (see package telemetry).
+	Observer Observer
 }
 
 // tokenURL validates and returns the token endpoint.

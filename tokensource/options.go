@@ -69,6 +69,10 @@ type Options struct {
 	// valid token is still served). Nil means slog.Default(). No secret
 	// is ever logged.
 	Logger *slog.Logger
+
+	// Observer, if set, sees renewals, cache calls and lock waits (see
+	// package telemetry). It is never called on the cached fast path.
+	Observer Observer
 }
 
 // settings is Options with defaults applied.
