@@ -33,7 +33,7 @@ type parsed struct {
 
 // parseProof parses proof with go-jose and verifies its signature against
 // its own jwk.
-func parseProof(t *testing.T, proof string) *parsed {
+func parseProof(t testing.TB, proof string) *parsed {
 	t.Helper()
 	jws, err := jose.ParseSignedCompact(proof, allAlgs)
 	if err != nil {
