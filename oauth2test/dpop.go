@@ -74,12 +74,12 @@ type DPoPVerifier struct {
 
 // dpopClaims are the claims of a proof; pointers tell absent from empty.
 type dpopClaims struct {
-	JTI   *string      `json:"jti"`
-	HTM   *string      `json:"htm"`
-	HTU   *string      `json:"htu"`
+	JTI   *string  `json:"jti"`
+	HTM   *string  `json:"htm"`
+	HTU   *string  `json:"htu"`
 	IAT   *float64 `json:"iat"`
-	ATH   *string      `json:"ath"`
-	Nonce *string      `json:"nonce"`
+	ATH   *string  `json:"ath"`
+	Nonce *string  `json:"nonce"`
 }
 
 // Verify checks the DPoP proof in r's DPoP header at time now and returns
