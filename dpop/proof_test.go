@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +203,30 @@ func TestValidNonce(t *testing.T) {
 			t.Errorf("ValidNonce(%q) = %v; want %v", tt.nonce, got, tt.want)
 		}
 	}
+}
+
+// FuzzProof checks that every proof Proof returns is a JWS go-jose
+// verifies, with the claims it was given.
+func FuzzProof(f *testing.F) {
+	k, err := dpop.GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("GET", "https://rs.example/a?b#c", token, "n")
+	f.Add("POST", "http://[::1]:80/\"\\", "", "")
+	f.Add("X", "https://h\"ost/", "t", "!")
+	f.Fuzz(func(t *testing.T, method, url, accessToken, nonce string) {
+		proof, err := k.Proof(method, url, accessToken, nonce)
+		if err != nil {
+			return
+		}
+		c := parseProof(t, proof).claims
+		if c["htm"] != method || (nonce != "" && c["nonce"] != nonce) || (accessToken != "" && c["ath"] != ath(accessToken)) {
+			t.Fatalf("claims %v do not match method %q, nonce %q", c, method, nonce)
+		}
+		htu, _ := c["htu"].(string)
+		if u, err := neturl.Parse(htu); err != nil || strings.ContainsAny(htu, "?#") || u.User != nil || !u.IsAbs() {
+			t.Fatalf("htu %q is not an absolute URL without query, fragment and user information", htu)
+		}
+	})
 }

@@ -126,6 +126,10 @@ func TestDPoPVerifierRefuses(t *testing.T) {
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	rsa1024, _ := rsa.GenerateKey(rand.Reader, 1024)
 	key := mustKey(t, priv, "")
+	privBytes, err := priv.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var jwk map[string]any
 	json.Unmarshal(key.PublicJWK(), &jwk)
 	with := func(m map[string]any, kv ...any) map[string]any {
@@ -170,7 +174,7 @@ func TestDPoPVerifierRefuses(t *testing.T) {
 		{name: "typ JWT", proofs: []string{crafted{with(header, "typ", "JWT"), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
 		{name: "no typ", proofs: []string{crafted{with(header, "typ", nil), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
 		{name: "no jwk", proofs: []string{crafted{with(header, "jwk", nil), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
-		{name: "private key in jwk", proofs: []string{crafted{with(header, "jwk", with(jwk, "d", b64url(priv.D.Bytes()))), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
+		{name: "private key in jwk", proofs: []string{crafted{with(header, "jwk", with(jwk, "d", b64url(privBytes))), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
 		{name: "symmetric jwk", proofs: []string{crafted{with(header, "jwk", map[string]any{"kty": "oct", "k": "c2VjcmV0"}), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
 		{name: "jwk not on the curve", proofs: []string{crafted{with(header, "jwk", with(jwk, "x", jwk["y"])), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
 		{name: "ES256 with a P-384 jwk", proofs: []string{crafted{with(header, "jwk", jwkOf(p384, "")), claims, false}.String(t, priv)}, want: DPoPInvalidProof},
@@ -367,4 +371,32 @@ func TestDPoPVerifierOverHTTP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDPoPVerifier checks that no DPoP header value makes Verify panic, and
+// that an accepted one yields a thumbprint. (Fuzz workers make their own
+// key, so the seed proof is not known to them.)
+func FuzzDPoPVerifier(f *testing.F) {
+	key, err := dpop.GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	proof, err := key.ProofAt("GET", "https://rs.example/data", dpopToken, "", dpopNow)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(proof)
+	f.Add(proof[:len(proof)-4])
+	f.Add("e30.e30.")
+	f.Add("..")
+	f.Add(strings.Repeat("a.", 5000))
+	f.Fuzz(func(t *testing.T, header string) {
+		var v DPoPVerifier
+		r := dpopRequest("GET", "https://rs.example/data")
+		r.Header.Set("DPoP", header)
+		jkt, err := v.Verify(r, dpopToken, "", dpopNow)
+		if err == nil && len(jkt) != 43 {
+			t.Fatalf("Verify() accepted a proof with thumbprint %q", jkt)
+		}
+	})
 }
