@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -40,8 +41,8 @@ const (
 const MinRSABits = 2048
 
 // Key is a DPoP key: a crypto.Signer, the JWS algorithm it signs with, and
-// its public JWK. A Key is immutable and safe for concurrent use as long as
-// its signer is.
+// its public JWK. Make one with NewKey, NewKeyAlg or GenerateKey. A Key is
+// immutable and safe for concurrent use as long as its signer is.
 type Key struct {
 	signer     crypto.Signer
 	alg        string
@@ -77,10 +78,11 @@ func NewKeyAlg(signer crypto.Signer, alg string) (*Key, error) {
 		return nil, fmt.Errorf("%w: nil signer", ErrUnsupportedKey)
 	}
 	k := &Key{signer: signer}
-	if err := k.init(signer.Public(), alg); err != nil {
+	pub := signer.Public()
+	if err := k.init(pub, alg); err != nil {
 		return nil, err
 	}
-	if err := k.selfTest(); err != nil {
+	if err := k.selfTest(pub); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -197,16 +199,15 @@ func (k *Key) initRSA(pub *rsa.PublicKey, alg string) error {
 	return nil
 }
 
-// selfTest signs a fixed message and verifies the signature against the
-// public key.
-func (k *Key) selfTest() error {
+// selfTest signs a fixed message and verifies the signature against pub.
+func (k *Key) selfTest(pub crypto.PublicKey) error {
 	msg := []byte(k.header + "ZHBvcCBzZWxmLXRlc3Q")
 	sig, err := k.sign(msg)
 	if err != nil {
 		return err
 	}
 	ok := false
-	switch pub := k.signer.Public().(type) {
+	switch pub := pub.(type) {
 	case *ecdsa.PublicKey:
 		r, s := new(big.Int).SetBytes(sig[:k.ecSize]), new(big.Int).SetBytes(sig[k.ecSize:])
 		ok = ecdsa.Verify(pub, digest(k.hash, msg), r, s)
@@ -246,15 +247,18 @@ func (k *Key) sign(msg []byte) ([]byte, error) {
 	return raw, nil
 }
 
-// digest returns the h digest of msg.
+// digest returns the h digest of msg, for h SHA-256, SHA-384 or SHA-512.
 func digest(h crypto.Hash, msg []byte) []byte {
-	if h == crypto.SHA256 {
-		sum := sha256.Sum256(msg)
+	switch h {
+	case crypto.SHA384:
+		sum := sha512.Sum384(msg)
+		return sum[:]
+	case crypto.SHA512:
+		sum := sha512.Sum512(msg)
 		return sum[:]
 	}
-	d := h.New()
-	d.Write(msg)
-	return d.Sum(nil)
+	sum := sha256.Sum256(msg)
+	return sum[:]
 }
 
 // b64 is base64url without padding (RFC 7515 section 2).

@@ -7,6 +7,7 @@ import (
 	"errors"
 	neturl "net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -229,4 +230,27 @@ func FuzzProof(f *testing.F) {
 			t.Fatalf("htu %q is not an absolute URL without query, fragment and user information", htu)
 		}
 	})
+}
+
+func TestProofConcurrent(t *testing.T) {
+	k, err := dpop.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofs := make([]string, 16)
+	var wg sync.WaitGroup
+	for i := range proofs {
+		wg.Go(func() {
+			proofs[i], _ = k.Proof("GET", "https://rs.example/", token, "")
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, p := range proofs {
+		jti, _ := parseProof(t, p).claims["jti"].(string)
+		if seen[jti] {
+			t.Fatalf("jti %q repeated across goroutines", jti)
+		}
+		seen[jti] = true
+	}
 }

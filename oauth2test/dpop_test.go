@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -399,4 +401,31 @@ func FuzzDPoPVerifier(f *testing.F) {
 			t.Fatalf("Verify() accepted a proof with thumbprint %q", jkt)
 		}
 	})
+}
+
+// TestDPoPVerifierConcurrentReplay sends one proof from many goroutines at
+// once: exactly one is accepted.
+func TestDPoPVerifierConcurrentReplay(t *testing.T) {
+	key, err := dpop.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := key.ProofAt("GET", "https://rs.example/", dpopToken, "", dpopNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v DPoPVerifier
+	var wg sync.WaitGroup
+	var accepted atomic.Int32
+	for range 16 {
+		wg.Go(func() {
+			if _, err := v.Verify(dpopRequest("GET", "https://rs.example/", proof), dpopToken, "", dpopNow); err == nil {
+				accepted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := accepted.Load(); got != 1 {
+		t.Errorf("%d of 16 concurrent copies of one proof were accepted; want 1", got)
+	}
 }
