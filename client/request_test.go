@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/internal/wire"
 )
 
 // recorder is a token endpoint that records requests and answers with
@@ -241,7 +243,7 @@ func TestRetryAfterParsing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		resp := &http.Response{StatusCode: tt.status, Header: http.Header{"Retry-After": {tt.header}}}
-		d, ok := retryAfter(resp)
+		d, ok := wire.RetryAfter(resp, time.Now())
 		if ok != tt.ok || d < tt.min || d > tt.max {
 			t.Errorf("retryAfter(%d, %q) = %v, %v; want [%v, %v], %v", tt.status, tt.header, d, ok, tt.min, tt.max, tt.ok)
 		}
