@@ -42,7 +42,7 @@ type Config struct {
 	// ClientID and ClientSecret are the client's credentials. Leave
 	// ClientSecret empty for a public client.
 	ClientID     string
-	ClientSecret string
+	ClientSecret string `json:"-"`
 
 	// Endpoint holds the server's URLs and how the client authenticates
 	// (Endpoint.AuthStyle): oauth2.AuthStyleInHeader (HTTP Basic),

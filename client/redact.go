@@ -77,7 +77,9 @@ func lower(c byte) byte {
 }
 
 // replaceWhole replaces the occurrences of sec that are a whole value:
-// not preceded or followed by a letter, digit or one of "-._~+/=%".
+// not preceded by a letter, digit or one of "-._~+/%", and not followed
+// by one of those or "=" (base64 padding); "=" before it separates a key
+// from its value.
 func replaceWhole(s, sec string) string {
 	var b strings.Builder
 	for from := 0; ; {
@@ -88,7 +90,7 @@ func replaceWhole(s, sec string) string {
 		}
 		i += from
 		end := i + len(sec)
-		whole := (i == 0 || !valueByte(s[i-1])) && (end == len(s) || !valueByte(s[end]))
+		whole := (i == 0 || !valueByte(s[i-1])) && (end == len(s) || !valueByte(s[end]) && s[end] != '=')
 		b.WriteString(s[from:i])
 		if whole {
 			b.WriteString(redacted)
@@ -100,7 +102,7 @@ func replaceWhole(s, sec string) string {
 }
 
 func valueByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/=%", c) >= 0
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/%", c) >= 0
 }
 
 func (r redactor) Bytes(b []byte) []byte {
@@ -119,7 +121,7 @@ func excerpt(body []byte, r redactor) string {
 }
 
 // tokenMembers are response members whose values are credentials.
-var tokenMembers = []string{"access_token", "refresh_token", "id_token"}
+var tokenMembers = [...]string{"access_token", "refresh_token", "id_token"}
 
 // scrubTokens replaces the values of token members in a body that is
 // quoted in an error, JSON ("access_token": "...") or form-encoded

@@ -96,3 +96,24 @@ func TestAuthCodeURL(t *testing.T) {
 		t.Errorf("ImplicitURL = %q; want response_type=token", got)
 	}
 }
+
+func TestParseImplicitRedirectEscapedValues(t *testing.T) {
+	tests := []struct {
+		name, fragment, want string
+	}{
+		{"seed 002 token ending in %3d", "access_token=C0fJeyBP-gUgi5J7eUejpfEgw3SQXHstBaDR0eauY2s3g%253d", "C0fJeyBP-gUgi5J7eUejpfEgw3SQXHstBaDR0eauY2s3g%3d"},
+		{"escaped plus slash equals", "access_token=a%2Bb%2Fc%3D%3D", "a+b/c=="},
+		{"escaped ampersand", "access_token=a%26b", "a&b"},
+		{"lower-case escape", "access_token=YWJj%3d", "YWJj="},
+	}
+	for _, tt := range tests {
+		tok, err := ParseImplicitRedirect("https://app.example/cb#"+tt.fragment+"&token_type=bearer&state=xyz", "xyz")
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if tok.AccessToken != tt.want {
+			t.Errorf("%s: AccessToken = %q; want %q", tt.name, tok.AccessToken, tt.want)
+		}
+	}
+}
