@@ -86,6 +86,7 @@ func (c *Config) authenticate(ctx context.Context, k *call) (*answer, error) {
 			if i+1 < len(styles) {
 				continue
 			}
+			st.forgetStyle(key) // re-detect next time: the server may have changed
 			return nil, first
 		}
 		if err == nil && c.autoDetect() {

@@ -401,3 +401,29 @@ func TestSecretFieldsNotMarshalled(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthStyleMemoForgottenWhenRefused(t *testing.T) {
+	var basicOnly atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _, basic := r.BasicAuth()
+		w.Header().Set("Content-Type", "application/json")
+		if basic != basicOnly.Load() {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		io.WriteString(w, okToken)
+	}))
+	defer srv.Close()
+	c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: srv.URL}}
+	if _, err := c.ClientCredentialsToken(context.Background()); err != nil { // learns the body style
+		t.Fatal(err)
+	}
+	basicOnly.Store(true) // the server's configuration changes
+	if _, err := c.ClientCredentialsToken(context.Background()); err == nil {
+		t.Fatal("the remembered style was accepted; want a refusal")
+	}
+	if _, err := c.ClientCredentialsToken(context.Background()); err != nil {
+		t.Errorf("after a refusal: got %v; want the style re-detected", err)
+	}
+}

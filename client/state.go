@@ -66,6 +66,13 @@ func (s *shared) rememberStyle(k styleKey, st oauth2.AuthStyle) {
 	s.styles[k] = st
 }
 
+// forgetStyle drops what was learnt for k.
+func (s *shared) forgetStyle(k styleKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.styles, k)
+}
+
 // retryClient returns the retryablehttp client for base (nil: the
 // default client) and policy, built once.
 func (s *shared) retryClient(base *http.Client, policy retryPolicy) *retryablehttp.Client {
