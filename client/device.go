@@ -21,17 +21,20 @@ const (
 )
 
 // clock is the time source of device polling; Config.clock replaces the
-// real one in tests. Its shape is tokensource's.
+// real one in tests. It has the shape of the clock tokensource uses
+// (Now, and AfterFunc returning a stoppable timer).
 type clock interface {
 	Now() time.Time
-	AfterFunc(d time.Duration, f func())
+	AfterFunc(d time.Duration, f func()) timer
 }
+
+type timer interface{ Stop() bool }
 
 type realClock struct{}
 
-func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Now() time.Time { return time.Now().Round(0) }
 
-func (realClock) AfterFunc(d time.Duration, f func()) { time.AfterFunc(d, f) }
+func (realClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
 
 func (c *Config) clockOrReal() clock {
 	if c.clock != nil {
@@ -40,15 +43,15 @@ func (c *Config) clockOrReal() clock {
 	return realClock{}
 }
 
-// sleep waits for d on clk or until ctx is done. The timer's goroutine,
-// if any, only closes a channel.
+// sleep waits for d on clk or until ctx is done, stopping the timer then.
 func sleep(ctx context.Context, clk clock, d time.Duration) error {
 	ch := make(chan struct{})
-	clk.AfterFunc(d, func() { close(ch) })
+	t := clk.AfterFunc(d, func() { close(ch) })
 	select {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
+		t.Stop()
 		return ctx.Err()
 	}
 }

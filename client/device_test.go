@@ -26,12 +26,17 @@ func (f *fakeClock) Now() time.Time {
 	return f.now
 }
 
-func (f *fakeClock) AfterFunc(d time.Duration, fn func()) {
+func (f *fakeClock) AfterFunc(d time.Duration, fn func()) timer {
 	f.mu.Lock()
 	f.waits = append(f.waits, d)
 	f.mu.Unlock()
 	fn()
+	return stopped{}
 }
+
+type stopped struct{}
+
+func (stopped) Stop() bool { return false }
 
 func TestDeviceAccessTokenPolling(t *testing.T) {
 	tests := []struct {

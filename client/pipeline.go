@@ -184,7 +184,6 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 		return nil, &TransportError{Op: k.op, Err: err, text: red.String(err.Error())}
 	}
 	defer resp.Body.Close()
-	scrubRequest(resp)
 	resp.Status = truncate(resp.Status, 64) // the server's text: bounded
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
@@ -211,18 +210,19 @@ func (c *Config) baseClient(ctx context.Context) *http.Client {
 	return nil
 }
 
-// scrubRequest replaces resp.Request, which errors expose through
+// scrubRequest replaces resp.Request, which an error exposes through
 // RetrieveError.Response, by a copy without credentials: no
-// Authorization header and no body to replay.
+// Authorization header, no body to replay, no context.
 func scrubRequest(resp *http.Response) {
-	if resp.Request == nil {
+	r := resp.Request
+	if r == nil {
 		return
 	}
-	r := resp.Request.Clone(context.Background())
-	r.Header.Del("Authorization")
-	r.Header.Del("DPoP")
-	r.Body, r.GetBody = http.NoBody, nil
-	resp.Request = r
+	h := r.Header.Clone()
+	h.Del("Authorization")
+	h.Del("DPoP")
+	resp.Request = &http.Request{Method: r.Method, URL: r.URL, Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
+		Header: h, Body: http.NoBody, ContentLength: r.ContentLength, Host: r.Host}
 }
 
 // classify parses body once and returns the answer, with an
@@ -236,6 +236,7 @@ func classify(resp *http.Response, body []byte, red redactor) (*answer, error) {
 	}
 	a := &answer{resp: resp, body: body, fields: fields, red: red}
 	if code, _ := fields["error"].(string); code != "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		scrubRequest(resp)
 		return a, retrieveError(resp, body, fields, red)
 	}
 	return a, nil

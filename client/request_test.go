@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/internal/wire"
+	"github.com/tokenward/tokenward/oauth2test"
 )
 
 // recorder is a token endpoint that records requests and answers with
@@ -343,8 +344,9 @@ func TestRefreshKeepsOrRotates(t *testing.T) {
 }
 
 func TestContextCanceled(t *testing.T) {
-	rec := newRecorder(t, func(int32, *seen) (int, string) { time.Sleep(200 * time.Millisecond); return 200, okToken })
-	c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+	srv := oauth2test.NewServer(t, nil)
+	srv.SetLatency(200 * time.Millisecond)
+	c := &Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := c.ClientCredentialsToken(ctx); !errors.Is(err, context.DeadlineExceeded) {
