@@ -81,6 +81,8 @@ type Config struct {
 	// HTTPClient sends the requests. Nil means the *http.Client in the
 	// request's context under oauth2.HTTPClient, as x/oauth2 does, else a
 	// default client with timeouts (one per Config, built on first use).
+	// A client's Transport, Jar and Timeout are read when the Config
+	// first sends a request with it.
 	// Whichever client sends them, redirects from the authorization
 	// server are never followed, and 429 and 5xx answers and connection
 	// failures are retried only where the grant makes that safe.
