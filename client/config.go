@@ -35,20 +35,24 @@ func (f BodyFormat) String() string {
 // Config is an OAuth 2.0 client registration at one authorization server.
 // Its zero value is not useful; set at least ClientID and
 // Endpoint.TokenURL. A Config is safe for concurrent use once no longer
-// modified; the sources copy it.
+// modified. The sources keep a shallow copy: they share Scopes, Params,
+// HTTPClient and Observer with c, and what c learned (the auth style
+// that worked, its HTTP clients); change none of these afterwards.
 type Config struct {
 	// ClientID and ClientSecret are the client's credentials. Leave
 	// ClientSecret empty for a public client.
 	ClientID     string
-	ClientSecret string
+	ClientSecret string `json:"-"`
 
 	// Endpoint holds the server's URLs and how the client authenticates
 	// (Endpoint.AuthStyle): oauth2.AuthStyleInHeader (HTTP Basic),
 	// oauth2.AuthStyleInParams (client_id and client_secret in the body),
 	// or oauth2.AuthStyleAutoDetect (zero), which tries one and falls back
-	// to the other on an invalid_client answer, never replaying a one-time
-	// code, and remembers what worked per token URL. Token and device URLs
-	// must be https, except on loopback.
+	// to the other on a 401 or invalid_client answer, never replaying a
+	// one-time code, and remembers, per endpoint and in this Config (and
+	// the copies made after its first request), the style a successful
+	// answer accepted. Token and device URLs must be https, except on
+	// loopback.
 	Endpoint oauth2.Endpoint
 
 	// RedirectURL is the redirect_uri of authorization requests.
@@ -74,16 +78,22 @@ type Config struct {
 	// when a resource server rejects it (see tokensource.Transport).
 	DefaultExpiresIn time.Duration
 
-	// HTTPClient sends the requests. Nil means a default client with
-	// timeouts and safe retries. Either way, redirects from the token
-	// endpoint are never followed, and 429 and 5xx answers and
-	// connection failures are retried only where the grant makes that
-	// safe.
+	// HTTPClient sends the requests. Nil means the *http.Client in the
+	// request's context under oauth2.HTTPClient, as x/oauth2 does, else a
+	// default client with timeouts (one per Config, built on first use).
+	// A client's Transport, Jar and Timeout are read when the Config
+	// first sends a request with it.
+	// Whichever client sends them, redirects from the authorization
+	// server are never followed, and 429 and 5xx answers and connection
+	// failures are retried only where the grant makes that safe.
 	HTTPClient *http.Client
 
 	// Observer, if set, sees every request to the authorization server
 	// (see package telemetry).
 	Observer Observer
+
+	shared *shared // created on first use; see Config.state
+	clock  clock   // device polling's time source; nil: the real one
 }
 
 // tokenURL validates and returns the token endpoint.

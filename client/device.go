@@ -20,20 +20,41 @@ const (
 	slowDownStep          = 5 * time.Second
 )
 
-// sleep waits for d or until ctx is done; tests replace it.
-var sleep = func(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
+// clock is the time source of device polling; Config.clock replaces the
+// real one in tests. It has the shape of the clock tokensource uses
+// (Now, and AfterFunc returning a stoppable timer).
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) timer
+}
+
+type timer interface{ Stop() bool }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now().Round(0) }
+
+func (realClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
+
+func (c *Config) clockOrReal() clock {
+	if c.clock != nil {
+		return c.clock
+	}
+	return realClock{}
+}
+
+// sleep waits for d on clk or until ctx is done, stopping the timer then.
+func sleep(ctx context.Context, clk clock, d time.Duration) error {
+	ch := make(chan struct{})
+	t := clk.AfterFunc(d, func() { close(ch) })
 	select {
-	case <-t.C:
+	case <-ch:
 		return nil
 	case <-ctx.Done():
+		t.Stop()
 		return ctx.Err()
 	}
 }
-
-// now is the clock of the device flow; tests replace it.
-var now = time.Now
 
 // DeviceAuth starts the device authorization grant (RFC 8628 §3.1): it
 // returns the user code and verification URI to show the user. A
@@ -47,21 +68,19 @@ func (c *Config) DeviceAuth(ctx context.Context, opts ...RequestOption) (*oauth2
 	if s := c.scope(); s != "" {
 		v.Set("scope", s)
 	}
-	k := call{op: "device authorization", endpoint: endpoint, params: apply(v, opts), policy: retrySafe}
-	body, resp, red, err := c.send(ctx, k)
-	if err != nil {
-		return nil, err
-	}
-	fields, _ := decodeFields(resp, body)
-	if code, _ := fields["error"].(string); code != "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, retrieveError(k.op, resp, body, fields, red)
-	}
 	var da oauth2.DeviceAuthResponse
-	if err := json.Unmarshal(body, &da); err != nil {
-		return nil, responseError(resp, "device authorization response is not valid JSON", nil, nil)
+	k := &call{op: "device authorization", endpoint: "device_authorization", url: endpoint, params: apply(v, opts), policy: retrySafe}
+	k.decode = func(a *answer) error {
+		if err := json.Unmarshal(a.body, &da); err != nil {
+			return responseError(a.resp, "device authorization response is not valid JSON", nil, nil)
+		}
+		if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
+			return responseError(a.resp, "device authorization response lacks device_code, user_code or verification_uri", nil, nil)
+		}
+		return nil
 	}
-	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
-		return nil, responseError(resp, "device authorization response lacks device_code, user_code or verification_uri", nil, nil)
+	if _, err := c.post(ctx, k); err != nil {
+		return nil, err
 	}
 	if da.Interval < 0 || da.Interval > 3600 {
 		da.Interval = 0
@@ -88,15 +107,16 @@ func (c *Config) DeviceAccessToken(ctx context.Context, da *oauth2.DeviceAuthRes
 		interval = defaultDeviceInterval
 	}
 	v := url.Values{"grant_type": {deviceGrantType}, "device_code": {da.DeviceCode}}
-	k := call{op: "device_code grant", endpoint: endpoint, params: apply(v, opts), policy: retrySafe}
+	k := &call{op: "device_code grant", endpoint: "token", url: endpoint, params: apply(v, opts), policy: retrySafe}
+	clk := c.clockOrReal()
 	for {
-		if err := sleep(ctx, interval); err != nil {
+		if err := sleep(ctx, clk, interval); err != nil {
 			return nil, err
 		}
-		if !da.Expiry.IsZero() && now().After(da.Expiry) {
+		if !da.Expiry.IsZero() && clk.Now().After(da.Expiry) {
 			return nil, ErrDeviceCodeExpired
 		}
-		tok, err := c.do(ctx, k)
+		tok, err := c.token(ctx, k)
 		if err == nil {
 			return tok, nil
 		}

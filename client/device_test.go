@@ -3,24 +3,40 @@ package client
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 )
 
-// fakeSleep records the device flow's waits instead of sleeping.
-func fakeSleep(t *testing.T) *[]time.Duration {
-	t.Helper()
-	var waits []time.Duration
-	old := sleep
-	sleep = func(ctx context.Context, d time.Duration) error {
-		waits = append(waits, d)
-		return ctx.Err()
-	}
-	t.Cleanup(func() { sleep = old })
-	return &waits
+// fakeClock records the device flow's waits instead of sleeping; each
+// Now moves it forward by tick.
+type fakeClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	tick  time.Duration
+	waits []time.Duration
 }
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(f.tick)
+	return f.now
+}
+
+func (f *fakeClock) AfterFunc(d time.Duration, fn func()) timer {
+	f.mu.Lock()
+	f.waits = append(f.waits, d)
+	f.mu.Unlock()
+	fn()
+	return stopped{}
+}
+
+type stopped struct{}
+
+func (stopped) Stop() bool { return false }
 
 func TestDeviceAccessTokenPolling(t *testing.T) {
 	tests := []struct {
@@ -41,7 +57,7 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			waits := fakeSleep(t)
+			clk := &fakeClock{now: time.Now()}
 			rec := newRecorder(t, func(n int32, s *seen) (int, string) {
 				a := tt.answers[min(int(n)-1, len(tt.answers)-1)]
 				if a == okToken {
@@ -49,7 +65,7 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 				}
 				return 400, a
 			})
-			c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+			c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}, clock: clk}
 			da := &oauth2.DeviceAuthResponse{DeviceCode: "dc-secret", UserCode: "ABCD-EFGH", Interval: int64(tt.interval), Expiry: time.Now().Add(time.Hour)}
 			tok, err := c.DeviceAccessToken(context.Background(), da)
 			if tt.wantCode == "" {
@@ -63,12 +79,12 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 				}
 				assertNoSecrets(t, err.Error(), "dc-secret")
 			}
-			if len(*waits) != len(tt.wantWaits) {
-				t.Fatalf("waits = %v; want %v", *waits, tt.wantWaits)
+			if len(clk.waits) != len(tt.wantWaits) {
+				t.Fatalf("waits = %v; want %v", clk.waits, tt.wantWaits)
 			}
 			for i := range tt.wantWaits {
-				if (*waits)[i] != tt.wantWaits[i] {
-					t.Errorf("wait %d = %v; want %v", i, (*waits)[i], tt.wantWaits[i])
+				if (clk.waits)[i] != tt.wantWaits[i] {
+					t.Errorf("wait %d = %v; want %v", i, (clk.waits)[i], tt.wantWaits[i])
 				}
 			}
 			if s := rec.last.Load(); s.params["grant_type"] != deviceGrantType || s.params["device_code"] != "dc-secret" {
@@ -79,14 +95,9 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 }
 
 func TestDeviceAccessTokenLocalExpiry(t *testing.T) {
-	fakeSleep(t)
 	rec := newRecorder(t, func(int32, *seen) (int, string) { return 400, `{"error":"authorization_pending"}` })
-	c := &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}}
 	start := time.Now()
-	clock := start
-	old := now
-	now = func() time.Time { clock = clock.Add(30 * time.Second); return clock }
-	t.Cleanup(func() { now = old })
+	c := &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}, clock: &fakeClock{now: start, tick: 30 * time.Second}}
 	da := &oauth2.DeviceAuthResponse{DeviceCode: "dc", Interval: 1, Expiry: start.Add(100 * time.Second)}
 	if _, err := c.DeviceAccessToken(context.Background(), da); !errors.Is(err, ErrDeviceCodeExpired) {
 		t.Fatalf("got %v; want ErrDeviceCodeExpired", err)

@@ -3,10 +3,8 @@ package client
 import (
 	"errors"
 	"fmt"
-	"net/url"
+	"net"
 	"strings"
-
-	"golang.org/x/oauth2"
 )
 
 var (
@@ -61,131 +59,29 @@ func (e *ResponseError) Error() string {
 	return b.String()
 }
 
-// endpointError is an RFC 6749 error (or a non-2xx answer) from an
-// endpoint. It unwraps to the *oauth2.RetrieveError.
-type endpointError struct {
-	op      string // e.g. "refresh_token grant"
-	re      *oauth2.RetrieveError
-	excerpt string
+// TransportError reports a request that got no HTTP response (connection
+// refused or reset, timeout, TLS failure), after any retries. Err is the
+// cause, so errors.Is and errors.As see through it (syscall.ECONNREFUSED,
+// x509 errors, and net.Error through the *url.Error it holds); Error
+// redacts the request's secrets from the cause's text.
+type TransportError struct {
+	Op   string // e.g. "refresh_token grant"
+	Err  error
+	text string // Err's message, redacted; "" means Err.Error()
 }
 
-func (e *endpointError) Error() string {
-	var b strings.Builder
-	b.WriteString("client: " + e.op + " failed")
-	if e.re.Response != nil {
-		fmt.Fprintf(&b, ": HTTP %d", e.re.Response.StatusCode)
+// Timeout reports whether the request timed out.
+func (e *TransportError) Timeout() bool {
+	var ne net.Error
+	return errors.As(e.Err, &ne) && ne.Timeout()
+}
+
+func (e *TransportError) Error() string {
+	text := e.text
+	if text == "" {
+		text = e.Err.Error()
 	}
-	if e.re.ErrorCode != "" {
-		b.WriteString(": " + e.re.ErrorCode)
-		if e.re.ErrorDescription != "" {
-			fmt.Fprintf(&b, ": %q", e.re.ErrorDescription)
-		}
-		if hint := hints[e.re.ErrorCode]; hint != "" {
-			b.WriteString(" (" + hint + ")")
-		}
-	} else if e.excerpt != "" && e.re.Response != nil {
-		if ct := e.re.Response.Header.Get("Content-Type"); ct != "" {
-			b.WriteString(" (" + truncate(ct, 100) + ")") // the server's text: bounded
-		}
-		fmt.Fprintf(&b, ": %q", e.excerpt)
-	}
-	return b.String()
+	return "client: " + e.Op + ": " + text
 }
 
-func (e *endpointError) Unwrap() error { return e.re }
-
-var hints = map[string]string{
-	"invalid_client": "check the client ID, secret and Endpoint.AuthStyle",
-	"invalid_scope":  "the client may not request these scopes",
-}
-
-// redactor removes known secret values from text that may echo them.
-type redactor []string
-
-const redacted = "[REDACTED]"
-
-func (r redactor) String(s string) string {
-	for _, sec := range r {
-		if len(sec) < 4 {
-			continue // too short to replace without mangling the text
-		}
-		s = strings.ReplaceAll(s, sec, redacted)
-		if esc := url.QueryEscape(sec); esc != sec {
-			s = strings.ReplaceAll(s, esc, redacted)
-		}
-	}
-	return s
-}
-
-func (r redactor) Bytes(b []byte) []byte {
-	return []byte(r.String(string(b)))
-}
-
-// excerpt returns a short, printable, redacted start of body.
-func excerpt(body []byte, r redactor) string {
-	const max = 160
-	s := strings.TrimSpace(scrubTokens(r.String(string(body))))
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
-}
-
-// tokenMembers are response members whose values are credentials.
-var tokenMembers = []string{"access_token", "refresh_token", "id_token"}
-
-// scrubTokens replaces the values of token members in a body that is
-// quoted in an error, JSON ("access_token": "...") or form-encoded
-// (access_token=...), even when the body is truncated and could not be
-// parsed, so that a cut-short token response cannot leak its tokens.
-func scrubTokens(s string) string {
-	for _, k := range tokenMembers {
-		for from := 0; from < len(s); {
-			i := strings.Index(s[from:], k)
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + len(k)
-			j := from
-			if j < len(s) && s[j] == '"' { // JSON member name
-				j = skipSpace(s, j+1)
-				if j >= len(s) || s[j] != ':' {
-					continue
-				}
-				j = skipSpace(s, j+1)
-				if j >= len(s) || s[j] != '"' {
-					continue
-				}
-				start := j + 1
-				end := start
-				for end < len(s) && s[end] != '"' {
-					if s[end] == '\\' {
-						end++
-					}
-					end++
-				}
-				end = min(end, len(s))
-				s = s[:start] + redacted + s[end:]
-				from = start + len(redacted)
-			} else if j < len(s) && s[j] == '=' { // form parameter
-				start := j + 1
-				end := start
-				for end < len(s) && s[end] != '&' && s[end] != ' ' && s[end] != '\n' {
-					end++
-				}
-				s = s[:start] + redacted + s[end:]
-				from = start + len(redacted)
-			}
-		}
-	}
-	return s
-}
-
-func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
-		i++
-	}
-	return i
-}
+func (e *TransportError) Unwrap() error { return e.Err }

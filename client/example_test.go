@@ -129,6 +129,39 @@ func ExampleConfig_AuthCodeURL() {
 	// access token: true refresh token: true
 }
 
+// Code written for golang.org/x/oauth2 keeps its AuthCodeOption values:
+// AuthCodeOptions adapts them, for the authorization URL and the exchange.
+func ExampleAuthCodeOptions() {
+	srv := oauth2test.NewServer(nil, &oauth2test.Options{Clients: []oauth2test.Client{{
+		ID: "web-app", Secret: "web-app-secret",
+		RedirectURIs: []string{"https://app.example.com/callback"},
+		RequirePKCE:  true, IssueRefreshToken: true,
+	}}})
+	defer srv.Close()
+
+	conf := &client.Config{ClientID: "web-app", ClientSecret: "web-app-secret", Endpoint: srv.Endpoint(), RedirectURL: "https://app.example.com/callback"}
+	state, verifier := "state-from-the-session", oauth2.GenerateVerifier()
+	authURL := conf.AuthCodeURL(state, client.AuthCodeOptions(oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier)))
+	fmt.Println("offline:", strings.Contains(authURL, "access_type=offline"))
+
+	callback, err := srv.Authorize(authURL, "alice", "alice-password")
+	if err != nil {
+		log.Fatal(err)
+	}
+	code, err := client.ParseCallback(callback.String(), state)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, err := conf.Exchange(context.Background(), code, client.AuthCodeOptions(oauth2.VerifierOption(verifier)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("access token:", tok.AccessToken != "")
+	// Output:
+	// offline: true
+	// access token: true
+}
+
 // A provider like seed 002 rotates refresh tokens: each refresh returns a
 // new one, and presenting an old one again is refused.
 func ExampleConfig_Refresh() {

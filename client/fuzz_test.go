@@ -191,7 +191,7 @@ func FuzzParseToken(f *testing.F) {
 			secrets = append(secrets, reqSecret)
 		}
 		now := time.Now()
-		tok, err := parseToken("fuzz grant", resp, body, red, now, 0)
+		tok, err := parseToken(resp, body, red, now, 0)
 		if err != nil {
 			if tok != nil {
 				t.Fatal("token and error")
@@ -210,7 +210,7 @@ func FuzzParseToken(f *testing.F) {
 			default:
 				t.Fatalf("untyped error %T %v", err, err)
 			}
-			if !strings.HasPrefix(err.Error(), "client: ") || len(err.Error()) > 2000 {
+			if !hasPackagePrefix(err) || len(err.Error()) > 2000 {
 				t.Fatalf("error message %q", err)
 			}
 			checkNoLeak(t, err, append(secrets, tokenValues(body, contentType)...)...)
@@ -255,7 +255,6 @@ func FuzzRetrieveError(f *testing.F) {
 			status = 400 + (status%600+600)%600
 		}
 		resp := fuzzResponse(status, contentType)
-		code := errorCode(body)
 		fields, _ := decodeFields(resp, body)
 		fieldCode, _ := fields["error"].(string)
 		red := redactor{fuzzSecret}
@@ -264,7 +263,7 @@ func FuzzRetrieveError(f *testing.F) {
 			red = append(red, reqSecret)
 			secrets = append(secrets, reqSecret)
 		}
-		_, err := parseToken("fuzz grant", resp, body, red, time.Now(), 0)
+		_, err := parseToken(resp, body, red, time.Now(), 0)
 		if fieldCode != "" || status < 200 || status > 299 {
 			var re *oauth2.RetrieveError
 			if !errors.As(err, &re) {
@@ -273,18 +272,12 @@ func FuzzRetrieveError(f *testing.F) {
 			if re.Response == nil || re.Response.StatusCode != status {
 				t.Fatalf("RetrieveError without the response status %d", status)
 			}
-			if !strings.Contains(err.Error(), fmt.Sprintf("HTTP %d", status)) {
-				t.Fatalf("error %q does not name the status", err)
-			}
 			if len(re.ErrorCode) > 64+len("…") || len(re.ErrorDescription) > 512+len("…") || len(re.ErrorURI) > 512+len("…") {
 				t.Fatal("error fields not truncated")
 			}
 			if want := truncate(red.String(fieldCode), 64); fieldCode != "" && re.ErrorCode != want {
 				t.Fatalf("ErrorCode %q; want %q", re.ErrorCode, want)
 			}
-		}
-		if fieldCode != "" && code == "" {
-			t.Fatalf("errorCode missed %q", fieldCode)
 		}
 		if err != nil {
 			checkNoLeak(t, err, append(secrets, tokenValues(body, contentType)...)...)
@@ -339,7 +332,7 @@ func FuzzParseImplicitRedirect(f *testing.F) {
 			if tok != nil {
 				t.Fatal("token and error")
 			}
-			if !strings.HasPrefix(err.Error(), "client: ") {
+			if !hasPackagePrefix(err) {
 				t.Fatalf("error %q", err)
 			}
 			checkNoLeak(t, err, redirectSecrets(q, "access_token", "refresh_token")...)
@@ -383,7 +376,7 @@ func FuzzParseCallback(f *testing.F) {
 			if code != "" {
 				t.Fatal("code and error")
 			}
-			if !strings.HasPrefix(err.Error(), "client: ") {
+			if !hasPackagePrefix(err) {
 				t.Fatalf("error %q", err)
 			}
 			checkNoLeak(t, err, redirectSecrets(q, "code")...)
@@ -396,4 +389,24 @@ func FuzzParseCallback(f *testing.F) {
 			t.Fatalf("code %q; want %q", code, q.Get("code"))
 		}
 	})
+}
+
+// parseToken classifies a response and decodes its token, as the
+// pipeline does after reading the body.
+func parseToken(resp *http.Response, body []byte, red redactor, now time.Time, defaultLife time.Duration) (*oauth2.Token, error) {
+	a, err := classify(resp, body, red)
+	if err != nil {
+		return nil, err
+	}
+	return tokenFrom(a, now, defaultLife)
+}
+
+// hasPackagePrefix reports whether err's message starts with its
+// package's name: "oauth2: " for an *oauth2.RetrieveError (returned as
+// is), "client: " for the rest.
+func hasPackagePrefix(err error) bool {
+	if _, ok := err.(*oauth2.RetrieveError); ok {
+		return strings.HasPrefix(err.Error(), "oauth2: ")
+	}
+	return strings.HasPrefix(err.Error(), "client: ")
 }

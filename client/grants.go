@@ -36,6 +36,36 @@ func (o s256Option) setParam(v url.Values) {
 // code_challenge of verifier (RFC 7636 §4.2) with AuthCodeURL.
 func S256Challenge(verifier string) RequestOption { return s256Option(verifier) }
 
+// AuthCodeOptions adapts x/oauth2's AuthCodeOption values
+// (oauth2.AccessTypeOffline, oauth2.ApprovalForce,
+// oauth2.S256ChallengeOption, oauth2.VerifierOption,
+// oauth2.SetAuthURLParam) into one RequestOption, for AuthCodeURL,
+// Exchange or any other request.
+func AuthCodeOptions(opts ...oauth2.AuthCodeOption) RequestOption {
+	// An AuthCodeOption can only be applied by x/oauth2 itself: let it
+	// build an authorization URL and keep what the options set.
+	u, err := url.Parse((&oauth2.Config{}).AuthCodeURL("", opts...))
+	if err != nil {
+		return authCodeOptions(nil)
+	}
+	v := u.Query()
+	if v.Get("response_type") == "code" {
+		v.Del("response_type")
+	}
+	if v.Get("client_id") == "" {
+		v.Del("client_id")
+	}
+	return authCodeOptions(v)
+}
+
+type authCodeOptions url.Values
+
+func (o authCodeOptions) setParam(v url.Values) {
+	for k, vs := range o {
+		v[k] = append([]string(nil), vs...)
+	}
+}
+
 func apply(v url.Values, opts []RequestOption) url.Values {
 	for _, o := range opts {
 		if o != nil {
@@ -57,7 +87,7 @@ func (c *Config) ClientCredentialsToken(ctx context.Context, opts ...RequestOpti
 	if s := c.scope(); s != "" {
 		v.Set("scope", s)
 	}
-	return c.do(ctx, call{op: "client_credentials grant", endpoint: endpoint, params: apply(v, opts), policy: retrySafe})
+	return c.token(ctx, &call{op: "client_credentials grant", endpoint: "token", url: endpoint, params: apply(v, opts), policy: retrySafe})
 }
 
 // PasswordCredentialsToken obtains a token with the resource owner
@@ -72,7 +102,7 @@ func (c *Config) PasswordCredentialsToken(ctx context.Context, username, passwor
 	if s := c.scope(); s != "" {
 		v.Set("scope", s)
 	}
-	return c.do(ctx, call{op: "password grant", endpoint: endpoint, params: apply(v, opts), policy: retrySafe})
+	return c.token(ctx, &call{op: "password grant", endpoint: "token", url: endpoint, params: apply(v, opts), policy: retrySafe})
 }
 
 // AuthCodeURL returns the URL of the authorization endpoint to send the
@@ -122,7 +152,7 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...RequestOptio
 	if c.RedirectURL != "" {
 		v.Set("redirect_uri", c.RedirectURL)
 	}
-	return c.do(ctx, call{op: "authorization_code grant", endpoint: endpoint, params: apply(v, opts), policy: retryUnsent, oneTime: true})
+	return c.token(ctx, &call{op: "authorization_code grant", endpoint: "token", url: endpoint, params: apply(v, opts), policy: retryUnsent, oneTime: true})
 }
 
 // Refresh obtains a new token with the refresh_token grant (RFC 6749 §6).
@@ -139,7 +169,7 @@ func (c *Config) Refresh(ctx context.Context, refreshToken string, opts ...Reque
 		return nil, err
 	}
 	v := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
-	tok, err := c.do(ctx, call{op: "refresh_token grant", endpoint: endpoint, params: apply(v, opts), policy: retryUnsent})
+	tok, err := c.token(ctx, &call{op: "refresh_token grant", endpoint: "token", url: endpoint, params: apply(v, opts), policy: retryUnsent})
 	if err != nil {
 		return nil, err
 	}

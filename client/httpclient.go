@@ -8,17 +8,18 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/tokenward/tokenward/internal/wire"
 )
 
-// Limits of the token endpoint conversation.
+// Limits of the conversation with an authorization server.
 const (
-	// MaxResponseBytes caps token endpoint response bodies.
+	// MaxResponseBytes caps the bodies of token, device authorization and
+	// revocation responses.
 	MaxResponseBytes = 1 << 20
 	// requestTimeout bounds one HTTP attempt of the default client.
 	requestTimeout = 30 * time.Second
@@ -32,12 +33,14 @@ const (
 	maxRetryAfter = 30 * time.Second
 )
 
-// retryPolicy says which failures of a request may be retried.
+// retryPolicy says which failures of a request may be retried. The
+// retryablehttp client of each policy closes over it (see
+// retryPolicy.check).
 type retryPolicy int
 
 const (
 	// retrySafe: the request may be sent twice (client_credentials,
-	// password, device polling).
+	// password, device polling, revocation).
 	retrySafe retryPolicy = iota
 	// retryUnsent: the request carries a one-time credential
 	// (authorization code, rotating refresh token); it is retried only
@@ -45,59 +48,45 @@ const (
 	retryUnsent
 )
 
-type retryPolicyKey struct{}
-
-var (
-	defaultHTTPOnce sync.Once
-	defaultHTTP     *http.Client
-)
-
-// defaultHTTPClient is shared by every Config without an HTTPClient.
-func defaultHTTPClient() *http.Client {
-	defaultHTTPOnce.Do(func() {
-		defaultHTTP = &http.Client{Transport: cleanhttp.DefaultPooledTransport(), Timeout: requestTimeout}
-	})
-	return defaultHTTP
+// newDefaultHTTPClient builds the client of a Config without an
+// HTTPClient: pooled connections and a per-attempt timeout.
+func newDefaultHTTPClient() *http.Client {
+	return &http.Client{Transport: cleanhttp.DefaultPooledTransport(), Timeout: requestTimeout}
 }
 
-// httpDoer sends token endpoint requests with c's client and the retry
-// policy.
-func (c *Config) retryClient() *retryablehttp.Client {
-	base := c.HTTPClient
-	if base == nil {
-		base = defaultHTTPClient()
-	}
-	hc := *base // never follow redirects from the token endpoint
+// newRetryClient wraps base in a retryablehttp client that follows no
+// redirect and retries as policy allows.
+func newRetryClient(base *http.Client, policy retryPolicy) *retryablehttp.Client {
+	hc := *base // never follow redirects from the authorization server
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &retryablehttp.Client{
 		HTTPClient:   &hc,
 		RetryWaitMin: retryWaitMin,
 		RetryWaitMax: retryWaitMax,
 		RetryMax:     maxRetries,
-		CheckRetry:   checkRetry,
+		CheckRetry:   policy.check,
 		Backoff:      backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 }
 
-// checkRetry is the grant-aware retry policy.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+// check is the retryablehttp.CheckRetry of policy p.
+func (p retryPolicy) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	policy, _ := ctx.Value(retryPolicyKey{}).(retryPolicy)
 	if err != nil {
-		if policy == retryUnsent {
+		if p == retryUnsent {
 			return neverSent(err), nil
 		}
 		return transient(err), nil
 	}
-	if policy == retryUnsent {
+	if p == retryUnsent {
 		return false, nil // the server saw it
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		if d, ok := retryAfter(resp); ok && d > maxRetryAfter {
+		if d, ok := wire.RetryAfter(resp, time.Now()); ok && d > maxRetryAfter {
 			return false, nil // the caller decides whether to wait that long
 		}
 		return true, nil
@@ -138,38 +127,12 @@ func transient(err error) bool {
 // backoff honours Retry-After (seconds or an HTTP date) on 429 and 5xx,
 // else waits exponentially with full jitter.
 func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if d, ok := retryAfter(resp); ok {
-			return d
-		}
+	if d, ok := wire.RetryAfter(resp, time.Now()); ok {
+		return d
 	}
 	d := min << attempt
 	if d <= 0 || d > max {
 		d = max
 	}
 	return min + time.Duration(rand.Int64N(int64(d-min)+1))
-}
-
-// retryAfter parses the Retry-After header of a 429 or 5xx response.
-func retryAfter(resp *http.Response) (time.Duration, bool) {
-	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
-		return 0, false
-	}
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
-	}
-	return 0, false
 }

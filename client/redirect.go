@@ -19,7 +19,10 @@ func ParseImplicitRedirect(redirectURL, wantState string) (*oauth2.Token, error)
 	if err != nil {
 		return nil, &ResponseError{Reason: "redirect URL is not a URL"}
 	}
-	frag := u.Fragment
+	// Split the escaped fragment, then unescape each value: decoding
+	// first would turn an escaped "+", "&" or "%" inside a token into a
+	// separator.
+	frag := u.EscapedFragment()
 	if frag == "" {
 		frag = u.RawQuery // some servers use the query; RFC 6749 says the fragment
 	}
@@ -90,5 +93,5 @@ func redirectError(q url.Values) error {
 		ErrorDescription: truncate(q.Get("error_description"), 512),
 		ErrorURI:         truncate(q.Get("error_uri"), 512),
 	}
-	return &endpointError{op: "authorization", re: re}
+	return re
 }

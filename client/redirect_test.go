@@ -71,8 +71,7 @@ func TestParseCallback(t *testing.T) {
 		t.Errorf("wrong state: got %v; want ErrStateMismatch", err)
 	}
 	_, err = ParseCallback("http://127.0.0.1/cb?error=access_denied&state=s1", "s1")
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "access_denied" || !strings.HasPrefix(err.Error(), "client: ") {
+	if re, ok := err.(*oauth2.RetrieveError); !ok || re.ErrorCode != "access_denied" {
 		t.Errorf("error redirect: got %v; want access_denied", err)
 	}
 	if _, err := ParseCallback("http://127.0.0.1/cb?state=s1", "s1"); err == nil {
@@ -95,5 +94,26 @@ func TestAuthCodeURL(t *testing.T) {
 	}
 	if got := c.ImplicitURL("st"); !strings.Contains(got, "response_type=token") {
 		t.Errorf("ImplicitURL = %q; want response_type=token", got)
+	}
+}
+
+func TestParseImplicitRedirectEscapedValues(t *testing.T) {
+	tests := []struct {
+		name, fragment, want string
+	}{
+		{"seed 002 token ending in %3d", "access_token=C0fJeyBP-gUgi5J7eUejpfEgw3SQXHstBaDR0eauY2s3g%253d", "C0fJeyBP-gUgi5J7eUejpfEgw3SQXHstBaDR0eauY2s3g%3d"},
+		{"escaped plus slash equals", "access_token=a%2Bb%2Fc%3D%3D", "a+b/c=="},
+		{"escaped ampersand", "access_token=a%26b", "a&b"},
+		{"lower-case escape", "access_token=YWJj%3d", "YWJj="},
+	}
+	for _, tt := range tests {
+		tok, err := ParseImplicitRedirect("https://app.example/cb#"+tt.fragment+"&token_type=bearer&state=xyz", "xyz")
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if tok.AccessToken != tt.want {
+			t.Errorf("%s: AccessToken = %q; want %q", tt.name, tok.AccessToken, tt.want)
+		}
 	}
 }

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/internal/wire"
+	"github.com/tokenward/tokenward/oauth2test"
 )
 
 // recorder is a token endpoint that records requests and answers with
@@ -241,7 +244,7 @@ func TestRetryAfterParsing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		resp := &http.Response{StatusCode: tt.status, Header: http.Header{"Retry-After": {tt.header}}}
-		d, ok := retryAfter(resp)
+		d, ok := wire.RetryAfter(resp, time.Now())
 		if ok != tt.ok || d < tt.min || d > tt.max {
 			t.Errorf("retryAfter(%d, %q) = %v, %v; want [%v, %v], %v", tt.status, tt.header, d, ok, tt.min, tt.max, tt.ok)
 		}
@@ -341,8 +344,9 @@ func TestRefreshKeepsOrRotates(t *testing.T) {
 }
 
 func TestContextCanceled(t *testing.T) {
-	rec := newRecorder(t, func(int32, *seen) (int, string) { time.Sleep(200 * time.Millisecond); return 200, okToken })
-	c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+	srv := oauth2test.NewServer(t, nil)
+	srv.SetLatency(200 * time.Millisecond)
+	c := &Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Endpoint: srv.Endpoint(), HTTPClient: srv.Client()}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := c.ClientCredentialsToken(ctx); !errors.Is(err, context.DeadlineExceeded) {

@@ -2,39 +2,30 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/internal/wire"
 )
 
-// maxExpiresIn is the longest expires_in accepted (ten years); more is a
-// broken server, not a long-lived token.
-const maxExpiresIn = 10 * 365 * 24 * 3600
-
-// parseToken turns a token endpoint response into a token or a typed
-// error. now is when the response arrived.
-func parseToken(op string, resp *http.Response, body []byte, red redactor, now time.Time, defaultLife time.Duration) (*oauth2.Token, error) {
-	fields, ok := decodeFields(resp, body)
-	for _, k := range tokenMembers { // never echoed, even from an error answer
-		if v, _ := fields[k].(string); v != "" {
-			red = append(red, v)
+// tokenFrom turns a classified 2xx answer into a token. now is when the
+// answer arrived.
+func tokenFrom(a *answer, now time.Time, defaultLife time.Duration) (*oauth2.Token, error) {
+	resp, fields := a.resp, a.fields
+	if fields == nil {
+		if len(bytes.TrimSpace(a.body)) == 0 {
+			return nil, responseError(resp, "empty body", a.body, a.red)
 		}
-	}
-	if errCode, _ := fields["error"].(string); errCode != "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, retrieveError(op, resp, body, fields, red)
-	}
-	if !ok {
-		if len(bytes.TrimSpace(body)) == 0 {
-			return nil, responseError(resp, "empty body", body, red)
-		}
-		return nil, responseError(resp, "body is neither a JSON object nor form-encoded", body, red)
+		return nil, responseError(resp, "body is neither a JSON object nor form-encoded", a.body, a.red)
 	}
 	at, _ := fields["access_token"].(string)
 	if at == "" {
@@ -45,7 +36,7 @@ func parseToken(op string, resp *http.Response, body []byte, red redactor, now t
 		return nil, responseError(resp, "token_type is not a string", nil, nil)
 	}
 	if tt != "" && !strings.EqualFold(tt, "bearer") {
-		return nil, responseError(resp, "unsupported token_type "+strconv.Quote(red.String(truncate(tt, 32))), nil, nil)
+		return nil, responseError(resp, "unsupported token_type "+strconv.Quote(a.red.String(truncate(tt, 32))), nil, nil)
 	}
 	tok := &oauth2.Token{AccessToken: at, TokenType: tt}
 	tok.RefreshToken, _ = fields["refresh_token"].(string)
@@ -57,52 +48,26 @@ func parseToken(op string, resp *http.Response, body []byte, red redactor, now t
 	return tok.WithExtra(fields), nil
 }
 
-// decodeFields reads a JSON object (whatever the Content-Type) or a
-// form-encoded body into a map of its members.
-func decodeFields(resp *http.Response, body []byte) (map[string]any, bool) {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var m map[string]any
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		dec.UseNumber()
-		if err := dec.Decode(&m); err != nil || m == nil || dec.More() {
-			return nil, false
-		}
-		return m, true
+// token posts k and decodes a token from the answer.
+func (c *Config) token(ctx context.Context, k *call) (*oauth2.Token, error) {
+	var tok *oauth2.Token
+	k.decode = func(a *answer) (err error) {
+		tok, err = tokenFrom(a, time.Now(), c.DefaultExpiresIn)
+		return err
 	}
-	mt := mediaType(resp)
-	looksForm := mt == "application/x-www-form-urlencoded" || mt == "text/plain" || mt == ""
-	if !looksForm || len(trimmed) == 0 || bytes.ContainsAny(trimmed, "<>{} \n") {
-		return nil, false
+	if _, err := c.post(ctx, k); err != nil {
+		return nil, err
 	}
-	q, err := url.ParseQuery(string(trimmed))
-	if err != nil || (q.Get("access_token") == "" && q.Get("error") == "") {
-		return nil, false
-	}
-	m := make(map[string]any, len(q))
-	for k := range q {
-		m[k] = q.Get(k)
-	}
-	return m, true
+	return tok, nil
 }
 
-// retrieveError builds the typed error for an RFC 6749 §5.2 error (or any
-// non-2xx answer), with secrets redacted from what the server echoed.
-func retrieveError(op string, resp *http.Response, body []byte, fields map[string]any, red redactor) error {
-	re := &oauth2.RetrieveError{Response: resp, Body: []byte(scrubTokens(red.String(string(body))))}
-	re.ErrorCode, _ = fields["error"].(string)
-	re.ErrorCode = truncate(red.String(re.ErrorCode), 64)
-	if d, ok := fields["error_description"].(string); ok {
-		re.ErrorDescription = truncate(red.String(d), 512)
+// mediaType returns the response's media type without parameters.
+func mediaType(resp *http.Response) string {
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil {
+		return ""
 	}
-	if u, ok := fields["error_uri"].(string); ok {
-		re.ErrorURI = truncate(red.String(u), 512)
-	}
-	e := &endpointError{op: op, re: re}
-	if re.ErrorCode == "" {
-		e.excerpt = excerpt(body, red)
-	}
-	return e
+	return mt
 }
 
 // expiresIn reads expires_in given as a JSON number, a string or a float.
@@ -130,7 +95,7 @@ func expiresIn(v any) (secs float64, present bool, err error) {
 		return 0, true, errString("expires_in is not a number")
 	case f < 0:
 		return 0, true, errString("expires_in is negative")
-	case f > maxExpiresIn:
+	case f > wire.MaxExpiresIn:
 		return 0, true, errString("expires_in is absurdly large (over ten years)")
 	}
 	return f, true, nil

@@ -21,15 +21,6 @@ func (c *Config) Revoke(ctx context.Context, token, tokenTypeHint string) error 
 	if tokenTypeHint != "" {
 		v.Set("token_type_hint", tokenTypeHint)
 	}
-	k := call{op: "revocation", endpoint: endpoint, params: v, policy: retrySafe}
-	body, resp, red, err := c.send(ctx, k)
-	if err != nil {
-		return err
-	}
-	red = append(red, token)
-	fields, _ := decodeFields(resp, body)
-	if code, _ := fields["error"].(string); code != "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return retrieveError(k.op, resp, body, fields, red)
-	}
-	return nil
+	_, err = c.post(ctx, &call{op: "revocation", endpoint: "revocation", url: endpoint, params: v, policy: retrySafe})
+	return err
 }

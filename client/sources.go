@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"slices"
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/wire"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -17,6 +17,7 @@ import (
 // client_credentials grant and asks again when they expire. opts may be
 // nil.
 func (c *Config) ClientCredentialsSource(opts *tokensource.Options) *tokensource.Cached {
+	c.state() // the copy shares what c learns
 	cc := *c
 	return tokensource.New(&ccSource{conf: &cc}, opts)
 }
@@ -25,6 +26,7 @@ func (c *Config) ClientCredentialsSource(opts *tokensource.Options) *tokensource
 // the refresh token while it has one, and the password grant again only
 // if a refresh is refused with invalid_grant. opts may be nil.
 func (c *Config) PasswordSource(username, password string, opts *tokensource.Options) *tokensource.Cached {
+	c.state() // the copy shares what c learns
 	cc := *c
 	return tokensource.New(&passwordSource{conf: &cc, username: username, password: password}, opts)
 }
@@ -35,6 +37,7 @@ func (c *Config) PasswordSource(username, password string, opts *tokensource.Opt
 // hold an already-rotated refresh token. When a renewal is needed and
 // there is no refresh token, TokenContext fails with ErrNoRefreshToken.
 func (c *Config) TokenSource(tok *oauth2.Token, opts *tokensource.Options) *tokensource.Cached {
+	c.state() // the copy shares what c learns
 	cc := *c
 	return tokensource.New(&refreshSource{conf: &cc, seed: tok}, opts)
 }
@@ -59,7 +62,7 @@ func (s *passwordSource) TokenContext(ctx context.Context) (*oauth2.Token, error
 func (s *passwordSource) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 	if prev != nil && prev.RefreshToken != "" {
 		tok, err := s.conf.Refresh(ctx, prev.RefreshToken)
-		if err == nil || !isInvalidGrant(err) {
+		if err == nil || !wire.IsInvalidGrant(err) {
 			return tok, err
 		}
 	}
@@ -99,11 +102,6 @@ func (s *refreshSource) CacheKey() string {
 
 // String keeps the tokens out of fmt output.
 func (s *refreshSource) String() string { return "client.TokenSource(" + s.conf.ClientID + ")" }
-
-func isInvalidGrant(err error) bool {
-	var re *oauth2.RetrieveError
-	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
-}
 
 // cacheKey derives a cache key from the token URL, client ID, sorted
 // scopes, grant, subject and extra parameters. It is a hash: no secret or

@@ -1,14 +1,11 @@
 package tokensource
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"strconv"
 	"time"
 
-	"golang.org/x/oauth2"
+	"github.com/tokenward/tokenward/internal/wire"
 )
 
 // fail records a failed refresh and schedules the next attempt.
@@ -61,24 +58,11 @@ func backoff(n int, limit time.Duration) time.Duration {
 	return d + time.Duration(rand.Float64()*0.2*float64(d))
 }
 
-// serverRetryAfter returns the Retry-After of the HTTP response behind
-// err (seconds or an HTTP date), if any.
+// serverRetryAfter returns the Retry-After of the 429 or 5xx response
+// behind err (seconds or an HTTP date, capped by wire.MaxRetryAfter), if
+// any.
 func serverRetryAfter(err error) (time.Duration, bool) {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.Response == nil {
-		return 0, false
-	}
-	v := re.Response.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
-	}
-	return 0, false
+	return wire.ErrorRetryAfter(err, time.Now())
 }
 
 // RefreshError is returned when no valid token is available because

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/tokenward/tokenward/internal/wire"
 )
 
 // maxFreshCheck bounds how long the lock-free fast path trusts a token
@@ -253,10 +255,7 @@ func (c *Cached) refreshAsync() {
 }
 
 // isInvalidGrant reports whether err is an RFC 6749 invalid_grant.
-func isInvalidGrant(err error) bool {
-	var re *oauth2.RetrieveError
-	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
-}
+func isInvalidGrant(err error) bool { return wire.IsInvalidGrant(err) }
 
 // authHeader is the Authorization header value for tok (RFC 6750 §2.1).
 func authHeader(tok *oauth2.Token) string {
