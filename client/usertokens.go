@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -49,7 +48,8 @@ type UserTokensOptions struct {
 // store under a key derived from the client and the user ID (hashed;
 // never from token contents), and each user gets a [tokensource.Cached]
 // that renews it. The sources of the most recently used users stay in
-// memory; the others are rebuilt from the store when needed.
+// memory (UserTokensOptions.MaxResident of them, evicted about least
+// recently used first); the others are rebuilt from the store when needed.
 //
 // A UserTokens is safe for concurrent use. Create one with
 // [Config.UserTokens].
@@ -58,13 +58,10 @@ type UserTokens struct {
 	store  tokensource.Cache
 	locker tokensource.Locker // store as a Locker, or nil
 	opts   tokensource.Options
-	max    int
 	onRef  func(ctx context.Context, userID string, tok *oauth2.Token)
 	prefix []byte // of every key's hash: the domain and the client identity
 
-	mu       sync.Mutex // guards the fields below; never held during I/O
-	resident map[string]*user
-	lru      list // most recently used first
+	resident residents
 }
 
 // UserTokens returns a manager of per-user tokens kept in store (a
@@ -77,13 +74,14 @@ type UserTokens struct {
 // process waits for a refresh in flight in another.
 func (c *Config) UserTokens(store tokensource.Cache, opts *UserTokensOptions) *UserTokens {
 	cc := *c
-	u := &UserTokens{conf: &cc, store: store, max: DefaultMaxResident, resident: map[string]*user{}}
+	u := &UserTokens{conf: &cc, store: store}
+	u.resident.max = DefaultMaxResident
 	u.locker, _ = store.(tokensource.Locker)
 	if opts != nil {
 		u.opts = opts.Options
 		u.onRef = opts.OnRefresh
 		if opts.MaxResident > 0 {
-			u.max = opts.MaxResident
+			u.resident.max = opts.MaxResident
 		}
 	}
 	u.opts.OnRefresh = nil
@@ -159,14 +157,7 @@ func (u *UserTokens) Save(ctx context.Context, userID string, tok *oauth2.Token)
 	if err := tokensource.Save(ctx, u.store, u.Key(userID), tok); err != nil {
 		return fmt.Errorf("client: user tokens: saving the token: %w", err)
 	}
-	u.mu.Lock()
-	r := u.resident[userID]
-	if r != nil {
-		u.lru.remove(r)
-		delete(u.resident, userID)
-	}
-	u.mu.Unlock()
-	if r != nil {
+	if r := u.resident.remove(userID, nil); r != nil {
 		r.evicted.Store(true)
 	}
 	return nil

@@ -22,7 +22,8 @@ type user struct {
 	id, key string
 	src     *tokensource.Cached
 
-	prev, next *user // in UserTokens.lru, guarded by UserTokens.mu
+	prev, next *user       // in the residents list, guarded by its mutex
+	ref        atomic.Bool // used since it last reached the list's tail
 
 	deleted atomic.Bool // Delete was called: serve nothing, save nothing
 	evicted atomic.Bool // no longer resident: another source may be current
@@ -180,45 +181,21 @@ func (s userRenewer) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.Tok
 }
 
 // get returns userID's resident user, building it if needed. The build
-// happens outside the lock; when two callers race, the first to insert
-// wins and both get it.
+// happens outside any lock; when two callers race, the first to insert
+// wins and both get its user.
 func (u *UserTokens) get(userID string) *user {
-	u.mu.Lock()
-	if r := u.resident[userID]; r != nil {
-		u.lru.moveToFront(r)
-		u.mu.Unlock()
+	if r := u.resident.lookup(userID); r != nil {
 		return r
 	}
-	u.mu.Unlock()
 	nr := u.newUser(userID)
 	if userID == "" {
 		return nr
 	}
-	u.mu.Lock()
-	r, evicted := u.insert(nr)
-	u.mu.Unlock()
+	r, evicted := u.resident.insert(nr)
 	if evicted != nil {
 		evicted.evicted.Store(true)
 	}
 	return r
-}
-
-// insert makes nr resident unless another user struct for its ID already
-// is; it returns the resident one and the user evicted to make room.
-// Callers hold u.mu.
-func (u *UserTokens) insert(nr *user) (r, evicted *user) {
-	if cur := u.resident[nr.id]; cur != nil {
-		u.lru.moveToFront(cur)
-		return cur, nil
-	}
-	u.resident[nr.id] = nr
-	u.lru.pushFront(nr)
-	if u.lru.n > u.max {
-		evicted = u.lru.back()
-		u.lru.remove(evicted)
-		delete(u.resident, evicted.id)
-	}
-	return nr, evicted
 }
 
 // tombstone marks userID deleted and leaves its deleted user resident
@@ -226,10 +203,8 @@ func (u *UserTokens) insert(nr *user) (r, evicted *user) {
 func (u *UserTokens) tombstone(userID string) *user {
 	nr := u.newUser(userID)
 	nr.deleted.Store(true)
-	u.mu.Lock()
-	r, evicted := u.insert(nr)
+	r, evicted := u.resident.insert(nr)
 	r.deleted.Store(true)
-	u.mu.Unlock()
 	if evicted != nil {
 		evicted.evicted.Store(true)
 	}
@@ -238,18 +213,9 @@ func (u *UserTokens) tombstone(userID string) *user {
 
 // bury drops r, a deleted user, once Delete is done.
 func (u *UserTokens) bury(r *user) {
-	u.mu.Lock()
-	if u.resident[r.id] == r {
-		u.lru.remove(r)
-		delete(u.resident, r.id)
-	}
-	u.mu.Unlock()
+	u.resident.remove(r.id, r)
 	r.evicted.Store(true)
 }
 
 // Resident returns how many users' sources are in memory.
-func (u *UserTokens) Resident() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.lru.n
-}
+func (u *UserTokens) Resident() int { return u.resident.len() }
