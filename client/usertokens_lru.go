@@ -9,7 +9,7 @@ import "sync"
 // the tail is evicted unless it was used since it last got there, in
 // which case it goes back to the front with its bit cleared.
 type residents struct {
-	mu  sync.RWMutex   // guards m and l; never held during I/O
+	mu  sync.RWMutex     // guards m and l; never held during I/O
 	m   map[string]*user // by user ID
 	l   list             // newest first
 	max int
