@@ -98,7 +98,7 @@ func TestSpan(t *testing.T) {
 			}
 			for k, v := range want {
 				if got[k] != v {
-					t.Errorf("attribute %s: got %v; want %v", k, got[k].Emit(), v.Emit())
+					t.Errorf("attribute %s: got %v; want %v", k, got[k].String(), v.String())
 				}
 			}
 			if got := s.Status(); got.Code != tt.wantStatus || got.Description != tt.wantDesc {
