@@ -1,4 +1,4 @@
-package telemetry_test
+package telemetry
 
 // End-to-end: client.Config.Observer and tokensource.Options.Observer
 // wired to one telemetry.Observer against the oauth2test fake server.
@@ -10,7 +10,6 @@ package telemetry_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -18,17 +17,14 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/client"
 	"github.com/tokenward/tokenward/oauth2test"
-	"github.com/tokenward/tokenward/telemetry"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -56,11 +52,8 @@ type e2e struct {
 
 func runE2E(t *testing.T) *e2e {
 	t.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	obs := telemetry.New(mp, tp)
+	h := newHarness(t)
+	obs, tp := h.obs, h.tp
 
 	srv := oauth2test.NewServer(t, &oauth2test.Options{Clients: []oauth2test.Client{{ID: "e2e-client", Secret: e2eSecret}}})
 	t.Cleanup(srv.Close)
@@ -86,20 +79,9 @@ func runE2E(t *testing.T) *e2e {
 	}
 	parent.End()
 
-	run.spans = rec.Ended()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	run.metrics = map[string]metricdata.Metrics{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			run.metrics[m.Name] = m
-		}
-	}
-	m, _ := json.Marshal(rm)
-	s, _ := json.Marshal(tracetest.SpanStubsFromReadOnlySpans(run.spans))
-	run.dump = string(m) + "\n" + string(s)
+	run.spans = h.spans.Ended()
+	run.dump = h.exported(t) // before collect: a cumulative reader exports the same data again
+	run.metrics = h.collect(t)
 	return &run
 }
 
@@ -111,26 +93,6 @@ func (r *e2e) tokenSpans() []sdktrace.ReadOnlySpan {
 		}
 	}
 	return out
-}
-
-// count is the value of m's point with exactly attrs, or -1.
-func count(m metricdata.Metrics, attrs ...attribute.KeyValue) int64 {
-	want := attribute.NewSet(attrs...)
-	switch d := m.Data.(type) {
-	case metricdata.Sum[int64]:
-		for _, p := range d.DataPoints {
-			if p.Attributes.Equals(&want) {
-				return p.Value
-			}
-		}
-	case metricdata.Histogram[float64]:
-		for _, p := range d.DataPoints {
-			if p.Attributes.Equals(&want) {
-				return int64(p.Count)
-			}
-		}
-	}
-	return -1
 }
 
 func TestE2EClient(t *testing.T) {
@@ -174,10 +136,10 @@ func TestE2EClient(t *testing.T) {
 		}
 	}
 	base := []attribute.KeyValue{attribute.String("grant_type", "client_credentials"), attribute.String("server.address", "127.0.0.1"), port}
-	if got := count(reqs, append(base, attribute.Int("http.response.status_code", 200), attribute.String("outcome", "success"))...); got != 1 {
+	if got := find(t, reqs, append(base, attribute.Int("http.response.status_code", 200), attribute.String("outcome", "success"))...); got != 1 {
 		t.Errorf("tokenward.token.requests success: got %d; want 1", got)
 	}
-	if got := count(reqs, append(base, attribute.Int("http.response.status_code", 400), attribute.String("error_code", "invalid_scope"), attribute.String("outcome", "error"))...); got != 1 {
+	if got := find(t, reqs, append(base, attribute.Int("http.response.status_code", 400), attribute.String("error_code", "invalid_scope"), attribute.String("outcome", "error"))...); got != 1 {
 		t.Errorf("tokenward.token.requests invalid_scope: got %d; want 1", got)
 	}
 	if _, ok := r.metrics["tokenward.token.request.duration"]; !ok {
@@ -201,17 +163,17 @@ func TestE2ETokensource(t *testing.T) {
 		{"tokenward.cache.operations", []attribute.KeyValue{attribute.String("operation", "save"), attribute.String("result", "ok")}, 1},
 	}
 	for _, tt := range tests {
-		if got := count(r.metrics[tt.metric], tt.attrs...); got != tt.want {
+		if got := find(t, r.metrics[tt.metric], tt.attrs...); got != tt.want {
 			t.Errorf("%s %v: got %d; want %d", tt.metric, tt.attrs, got, tt.want)
 		}
 	}
 	// Each source takes the lock of cache.Memory (a Locker) to refresh.
-	if got := count(r.metrics["tokenward.lock.wait.duration"], attribute.Bool("acquired", true)); got < 2 {
+	if got := find(t, r.metrics["tokenward.lock.wait.duration"], attribute.Bool("acquired", true)); got < 2 {
 		t.Errorf("lock waits (acquired): got %d; want at least 2", got)
 	}
 	// Each source loads its key at least once (before the lock, and
 	// again under it): all misses, since the two keys differ.
-	if got := count(r.metrics["tokenward.cache.operations"], attribute.String("operation", "load"), attribute.String("result", "miss")); got < 2 {
+	if got := find(t, r.metrics["tokenward.cache.operations"], attribute.String("operation", "load"), attribute.String("result", "miss")); got < 2 {
 		t.Errorf("cache load misses: got %d; want at least 2", got)
 	}
 }

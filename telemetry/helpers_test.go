@@ -60,6 +60,7 @@ func points(t testing.TB, m metricdata.Metrics) []point {
 	t.Helper()
 	var out []point
 	switch d := m.Data.(type) {
+	case nil: // no such metric
 	case metricdata.Sum[int64]:
 		for _, p := range d.DataPoints {
 			out = append(out, point{p.Attributes, p.Value})
