@@ -58,7 +58,10 @@ func runE2E(t *testing.T) *e2e {
 	srv := oauth2test.NewServer(t, &oauth2test.Options{Clients: []oauth2test.Client{{ID: "e2e-client", Secret: e2eSecret}}})
 	t.Cleanup(srv.Close)
 	conf := &client.Config{ClientID: "e2e-client", ClientSecret: e2eSecret, Endpoint: srv.Endpoint(), Observer: obs}
-	opts := &tokensource.Options{Observer: obs, Cache: &cache.Memory{}}
+	// One Locker cache, one key per source.
+	opts := &tokensource.Options{Observer: obs, Cache: &cache.Memory{}, CacheKey: "e2e-client/default"}
+	refusedOpts := *opts
+	refusedOpts.CacheKey = "e2e-client/admin"
 
 	var run e2e
 	ctx, parent := tp.Tracer("caller").Start(context.Background(), "GET /orders")
@@ -72,7 +75,7 @@ func runE2E(t *testing.T) *e2e {
 	srv.QueueFault(oauth2test.Fault{Error: "invalid_scope", Description: "scope denied for " + e2eSecret})
 	refused := *conf
 	refused.Scopes = []string{"admin"}
-	_, err = refused.ClientCredentialsSource(opts).TokenContext(ctx)
+	_, err = refused.ClientCredentialsSource(&refusedOpts).TokenContext(ctx)
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_scope" {
 		t.Fatalf("refused request: got %v; want an invalid_scope *oauth2.RetrieveError", err)

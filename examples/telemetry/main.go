@@ -112,12 +112,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		RevocationURL: srv.RevocationURL(),
 		Observer:      obs,
 	}
-	opts := &tokensource.Options{Cache: &cache.Memory{}, Observer: obs}
-	src := conf.ClientCredentialsSource(opts)
+	src := conf.ClientCredentialsSource(&tokensource.Options{
+		Cache: &cache.Memory{}, CacheKey: "telemetry-example", Observer: obs})
 	app := tp.Tracer("example")
 
 	for round := 1; ; round++ {
-		if err := oneRound(ctx, app, conf, src, srv, opts, round, out); err != nil {
+		if err := oneRound(ctx, app, conf, src, srv, obs, round, out); err != nil {
 			return err
 		}
 		if *once {
@@ -138,7 +138,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // oneRound does what an application does: it serves requests that need a
 // token (the first asks the token endpoint, the others hit the cache),
 // meets a refused scope and revokes a token.
-func oneRound(ctx context.Context, app trace.Tracer, conf *client.Config, src *tokensource.Cached, srv *oauth2test.Server, opts *tokensource.Options, round int, out io.Writer) error {
+func oneRound(ctx context.Context, app trace.Tracer, conf *client.Config, src *tokensource.Cached, srv *oauth2test.Server, obs tokensource.Observer, round int, out io.Writer) error {
 	ctx, span := app.Start(ctx, fmt.Sprintf("round %d", round))
 	defer span.End()
 	for range 3 {
@@ -151,7 +151,7 @@ func oneRound(ctx context.Context, app trace.Tracer, conf *client.Config, src *t
 	srv.QueueFault(oauth2test.Fault{Error: "invalid_scope", Description: "scope admin is not granted"})
 	refused := *conf
 	refused.Scopes = []string{"admin"}
-	_, err := refused.ClientCredentialsSource(opts).TokenContext(ctx)
+	_, err := refused.ClientCredentialsSource(&tokensource.Options{Observer: obs}).TokenContext(ctx)
 	fmt.Fprintf(out, "round %d: refused scope: %v\n", round, err)
 	// A revocation: one "oauth2 revocation" span.
 	tok, err := conf.ClientCredentialsToken(ctx)
