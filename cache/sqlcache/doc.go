@@ -97,7 +97,10 @@
 // that breaks while its process lives, the one way a lock ends before its
 // lease; tokensource then copes as with any lost race (it re-reads the
 // cache when a refresh token is refused). A held lock occupies a
-// connection, so the *sql.DB must allow at least two (New checks).
+// connection, so the *sql.DB must allow at least two (New checks), and
+// it must reach the server directly or through a pooler in session mode:
+// a pooler in transaction mode (PgBouncer's pool_mode=transaction) hands
+// the session, and its locks, to others.
 // Advisory locks belong to the database, not a schema: Stores with the
 // same Table in two schemas of one database share them (they wait for
 // each other, they do not break).
@@ -120,6 +123,9 @@
 // context.DeadlineExceeded when a context ended it. When several
 // processes share a SQLite file, open it in WAL mode with a busy timeout
 // (modernc.org/sqlite: "file:tokens.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)");
-// the Store also retries a busy database within its timeout. A ":memory:"
+// the Store also retries a busy database within its timeout. In WAL mode
+// SQLite's default synchronous=FULL makes each Save wait for an fsync;
+// synchronous(NORMAL) is faster, but a power failure may then lose the
+// last Saves, and with them a rotated refresh token. A ":memory:"
 // database is one per connection: use a file.
 package sqlcache

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,4 +82,37 @@ func TestServerRunsAsNonRoot(t *testing.T) {
 		}
 	}
 	t.Error("no Uid line in /proc/PID/status")
+}
+
+// recordTB records how a helper ended a test; unavailableOrFail calls
+// only the methods it defines.
+type recordTB struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (r *recordTB) Helper()               {}
+func (r *recordTB) Skipf(string, ...any)  { r.skipped = true }
+func (r *recordTB) Fatalf(string, ...any) { r.failed = true }
+
+// TestMissingBinaries: without the PostgreSQL binaries a test is skipped,
+// and fails under CI; any other error always fails.
+func TestMissingBinaries(t *testing.T) {
+	tests := []struct {
+		ci          string
+		err         error
+		skip, fatal bool
+	}{
+		{"", errNoPostgres, true, false},
+		{"true", errNoPostgres, false, true},
+		{"", errors.New("initdb: disk full"), false, true},
+	}
+	for _, tt := range tests {
+		t.Setenv("CI", tt.ci)
+		r := &recordTB{}
+		unavailableOrFail(r, tt.err)
+		if r.skipped != tt.skip || r.failed != tt.fatal {
+			t.Errorf("CI=%q, %v: skipped %t, failed %t; want %t, %t", tt.ci, tt.err, r.skipped, r.failed, tt.skip, tt.fatal)
+		}
+	}
 }
