@@ -36,6 +36,19 @@ func TestConformanceDefaults(t *testing.T) {
 	})
 }
 
+// TestConformanceSQLitePoolOfOne: SQLite programs often allow a single
+// connection; the Store's lock holds none between its statements, so the
+// suite (locks included) passes on such a pool.
+func TestConformanceSQLitePoolOfOne(t *testing.T) {
+	db := backends[0].open(t)
+	db.SetMaxOpenConns(1)
+	n := 0
+	cachetest.Run(t, func(t *testing.T) tokensource.Cache {
+		n++
+		return newStore(t, db, &sqlcache.Options{Table: fmt.Sprintf("single_%d", n), LockRetry: 5 * time.Millisecond})
+	})
+}
+
 // TestSealed: the Store under cache.NewSealed passes the suite and keeps
 // only ciphertext in the table.
 func TestSealed(t *testing.T) {

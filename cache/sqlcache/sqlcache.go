@@ -48,7 +48,8 @@ var ErrSchemaVersion = errors.New("sqlcache: the table's schema is newer than th
 type Options struct {
 	// Table is the name of the table of tokens (DefaultTable when empty):
 	// lower-case letters, digits and underscores, at most 57 of them,
-	// optionally qualified by a schema ("auth.tokens"). The Store also
+	// optionally qualified by a schema that exists ("auth.tokens"; on
+	// SQLite the name of an attached database). The Store also
 	// uses Table+"_schema" and, on SQLite, Table+"_locks".
 	Table string
 	// Dialect is the database's SQL dialect. When empty it is detected
