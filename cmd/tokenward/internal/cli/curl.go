@@ -184,14 +184,14 @@ func (a *App) curl(ctx context.Context, rawURL string, o *curlOptions) error {
 		return err
 	}
 	if resp.StatusCode >= 400 && !o.silent {
-		fmt.Fprintf(a.Err, "tokenward: profile %q: %s answered %s\n", name, req.URL.Host, resp.Status)
+		fmt.Fprintf(a.Err, "tokenward: profile %q: %s answered %s\n", name, req.URL.Host, safe(resp.Status))
 	}
 	return nil
 }
 
 // writeResponseHead writes the status line and headers, like curl -i.
 func writeResponseHead(w io.Writer, resp *http.Response) {
-	fmt.Fprintf(w, "%s %s\r\n", resp.Proto, resp.Status)
+	fmt.Fprintf(w, "%s %s\r\n", safe(resp.Proto), safe(resp.Status))
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {
 		names = append(names, k)
@@ -199,7 +199,7 @@ func writeResponseHead(w io.Writer, resp *http.Response) {
 	sort.Strings(names)
 	for _, k := range names {
 		for _, v := range resp.Header[k] {
-			fmt.Fprintf(w, "%s: %s\r\n", k, v)
+			fmt.Fprintf(w, "%s: %s\r\n", safe(k), safe(v))
 		}
 	}
 	fmt.Fprint(w, "\r\n")

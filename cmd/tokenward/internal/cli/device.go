@@ -26,12 +26,12 @@ func (a *App) deviceLogin(ctx context.Context, conf *client.Config, o loginOptio
 		return nil, err
 	}
 	tty := isTerminal(a.Out)
-	fmt.Fprintf(a.Out, "To sign in, open %s and enter the code:\n\n    %s\n\n", da.VerificationURI, da.UserCode)
+	fmt.Fprintf(a.Out, "To sign in, open %s and enter the code:\n\n    %s\n\n", safe(da.VerificationURI), safe(da.UserCode))
 	link := da.VerificationURIComplete
 	if link == "" {
 		link = da.VerificationURI
 	} else {
-		fmt.Fprintf(a.Out, "Or open %s\n\n", link)
+		fmt.Fprintf(a.Out, "Or open %s\n\n", safe(link))
 	}
 	if tty {
 		fmt.Fprintln(a.Out, "Or scan this QR code with your phone:")

@@ -321,7 +321,7 @@ func (a *App) newProfileShowCommand() *cobra.Command {
 				}
 			}
 			b, _ := json.MarshalIndent(out, "", "  ")
-			fmt.Fprintln(a.Out, string(b))
+			fmt.Fprintln(a.Out, safeJSON(b))
 			return nil
 		},
 	}

@@ -61,7 +61,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			e = usageError("%s", oneLine(err.Error(), 300))
 		}
 	}
-	fmt.Fprintf(a.Err, "tokenward: %s\n", e.Error())
+	fmt.Fprintf(a.Err, "tokenward: %s\n", safe(e.Error()))
 	return e.Code
 }
 

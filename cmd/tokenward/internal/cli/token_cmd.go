@@ -39,7 +39,7 @@ tokens redacted unless --show-secrets is given.`,
 				return nil
 			}
 			b, _ := json.MarshalIndent(tokenJSON(name, tok, showSecrets, a.now()), "", "  ")
-			fmt.Fprintln(a.Out, string(b))
+			fmt.Fprintln(a.Out, safeJSON(b))
 			return nil
 		},
 	}
