@@ -45,6 +45,9 @@ type App struct {
 	OpenBrowser func(url string) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Transport sends the HTTP requests; nil means a pooled transport
+	// (go-cleanhttp). Tests set one that trusts their TLS server.
+	Transport http.RoundTripper
 
 	profileName string // -p
 	resolved    string // the profile a command resolved, for error lines
@@ -86,7 +89,10 @@ func (a *App) httpClient() *http.Client {
 
 // transport returns the base transport, wrapped for --verbose.
 func (a *App) transport() http.RoundTripper {
-	var rt http.RoundTripper = cleanhttp.DefaultPooledTransport()
+	rt := a.Transport
+	if rt == nil {
+		rt = cleanhttp.DefaultPooledTransport()
+	}
 	if a.verbose {
 		rt = &LoggingTransport{Base: rt, W: a.Err}
 	}

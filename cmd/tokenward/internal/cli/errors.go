@@ -24,6 +24,7 @@ const (
 	ExitAuth        = 4   // the authorization server refused, or the login did not complete
 	ExitNetwork     = 5   // the server could not be reached
 	ExitKeychain    = 6   // the OS keychain is unavailable
+	ExitHTTP        = 22  // curl --fail: the server answered with an HTTP error status
 	ExitInterrupted = 130 // interrupted (Ctrl-C)
 )
 
@@ -36,6 +37,7 @@ const exitCodesHelp = `Exit codes:
   4    authorization failed (the server refused, not logged in, login timed out)
   5    network error (the server could not be reached)
   6    OS keychain unavailable
+  22   curl --fail: the server answered 400 or more
   130  interrupted`
 
 // Error is a failure that the command reports as one line:

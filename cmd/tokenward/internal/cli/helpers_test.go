@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ type testEnv struct {
 	store *cache.Memory
 	cfg   string
 	open  func(url string) error // the browser; nil fails the test if called
+	tr    http.RoundTripper      // App.Transport; nil means the default
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -36,8 +38,9 @@ func (e *testEnv) run(stdin string, args ...string) (int, string, string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
 	app := &App{
-		IO:    IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
-		Store: e.store,
+		IO:        IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
+		Store:     e.store,
+		Transport: e.tr,
 		OpenBrowser: func(u string) error {
 			if e.open == nil {
 				e.t.Errorf("unexpected browser open of %s", u)
