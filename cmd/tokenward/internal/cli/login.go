@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -83,18 +84,24 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 		authURL = cc.AuthCodeURL(state, append(opts, client.S256Challenge(verifier))...)
 	}
 
+	// The opener's argv is readable by every local user: it gets a
+	// one-time loopback URL, never the state or the PKCE challenge.
+	startURL := lb.Start(authURL)
 	opened := false
 	if !o.noBrowser {
 		open := a.OpenBrowser
 		if open == nil {
 			open = browser.OpenURL
 		}
-		opened = open(authURL) == nil
+		opened = open(startURL) == nil
 	}
 	if opened {
-		fmt.Fprintf(a.Out, "Opened your browser to sign in. If it did not open, visit:\n\n  %s\n\n", authURL)
+		fmt.Fprintf(a.Out, "Opened your browser to sign in. If it did not open, visit:\n\n  %s\n\n", startURL)
 	} else {
-		fmt.Fprintf(a.Out, "Open this URL in your browser to sign in:\n\n  %s\n\n", authURL)
+		fmt.Fprintf(a.Out, "Open this URL in your browser to sign in:\n\n  %s\n\n", startURL)
+	}
+	if u, err := url.Parse(authURL); err == nil {
+		fmt.Fprintf(a.Out, "It takes you to %s.\n", safe(originOf(u)))
 	}
 	fmt.Fprintf(a.Out, "Waiting for the browser to return to %s (timeout %s)…\n", lb.RedirectURL(), o.timeout)
 
