@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"regexp"
 	"net"
 	"net/url"
 	"strings"
@@ -222,6 +224,25 @@ func trimPrefix(s string) string {
 		s = strings.ReplaceAll(s, ": "+p, ": ")
 	}
 	return oneLine(s, 300)
+}
+
+// symbolicModeRe matches a file mode as fs.FileMode prints it
+// ("-rwxrwxrwx", also for a directory's permission bits).
+var symbolicModeRe = regexp.MustCompile(`\bmode [-dlLpSDcugtT?]?([-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT])`)
+
+// octalModes rewrites the symbolic file modes in a library's message as
+// octal ("mode 0777"), which reads right for directories too.
+func octalModes(s string) string {
+	return symbolicModeRe.ReplaceAllStringFunc(s, func(m string) string {
+		perm := symbolicModeRe.FindStringSubmatch(m)[1]
+		var v fs.FileMode
+		for i, c := range perm {
+			if c != '-' && c != 'S' && c != 'T' {
+				v |= 1 << (8 - i)
+			}
+		}
+		return fmt.Sprintf("mode %#o", v)
+	})
 }
 
 // oneLine flattens s to one line of at most max bytes.

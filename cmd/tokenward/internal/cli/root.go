@@ -104,7 +104,10 @@ server, the client and the grant. Start with 'tokenward profile add'.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%s", err.Error()) })
 	root.PersistentFlags().StringVarP(&a.profileName, "profile", "p", "", "profile to use (default: $TOKENWARD_PROFILE, the default profile, or the only one)")
-	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log HTTP exchanges to stderr, secrets redacted")
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log HTTP exchanges (with their durations) to stderr, secrets redacted")
+	root.PersistentFlags().StringVar(&a.storeFlags.kind, "store", "", "where secrets and tokens live: keychain or file (default: $"+EnvStore+", else keychain)")
+	root.PersistentFlags().StringVar(&a.storeFlags.keyFile, "key-file", "", "file store: file holding the base64 AES-256 sealing key (default $"+EnvKeyFile+")")
+	root.PersistentFlags().StringVar(&a.storeFlags.keyEnv, "key-env", "", "file store: environment variable holding the sealing key (default $"+EnvKeyEnv+")")
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	root.AddCommand(
 		a.newTokenCommand(),
