@@ -42,7 +42,7 @@ func (a *App) deviceLogin(ctx context.Context, conf *client.Config, o loginOptio
 		})
 		fmt.Fprintln(a.Out)
 	}
-	if !o.noBrowser && tty && a.OpenBrowser != nil {
+	if !o.noBrowser && tty && a.OpenBrowser != nil && checkSecureURL("verification URI", link) == nil {
 		a.OpenBrowser(link)
 	}
 

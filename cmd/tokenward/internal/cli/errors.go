@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"golang.org/x/oauth2"
