@@ -23,7 +23,7 @@ var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 func (a *App) deviceLogin(ctx context.Context, conf *client.Config, o loginOptions) (*oauth2.Token, error) {
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
-		return nil, err
+		return nil, at("the device authorization endpoint", "--device-auth-url", conf.Endpoint.DeviceAuthURL, err)
 	}
 	tty := isTerminal(a.Out)
 	fmt.Fprintf(a.Out, "To sign in, open %s and enter the code:\n\n    %s\n\n", safe(da.VerificationURI), safe(da.UserCode))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenward/tokenward/cache"
+	"github.com/tokenward/tokenward/tokensource"
 )
 
 // testEnv is an App with a memory store in place of the OS keychain and a
@@ -22,6 +23,7 @@ type testEnv struct {
 	cfg   string
 	open  func(url string) error // the browser; nil fails the test if called
 	tr    http.RoundTripper      // App.Transport; nil means the default
+	alt   tokensource.Cache      // the store in place of the memory one, when set
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -37,9 +39,13 @@ func newTestEnv(t *testing.T) *testEnv {
 func (e *testEnv) run(stdin string, args ...string) (int, string, string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
+	var store tokensource.Cache = e.store
+	if e.alt != nil {
+		store = e.alt
+	}
 	app := &App{
 		IO:        IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
-		Store:     e.store,
+		Store:     store,
 		Transport: e.tr,
 		OpenBrowser: func(u string) error {
 			if e.open == nil {

@@ -48,12 +48,12 @@ func (a *App) login(ctx context.Context, name string, p *Profile, o loginOptions
 	case p.Grant == GrantAuthorizationCode, p.Grant == GrantImplicit:
 		tok, err = a.browserLogin(ctx, conf, p, o)
 	case p.Grant == GrantPassword:
-		tok, err = a.passwordLogin(ctx, conf, p, o)
+		tok, err = a.passwordLogin(ctx, conf, name, p, o)
 	default: // client_credentials: nothing interactive, just fetch a token
 		tok, err = conf.ClientCredentialsToken(ctx)
 	}
 	if err != nil {
-		return nil, err
+		return nil, at("the token endpoint", "--token-url", rp.TokenURL, err)
 	}
 	if err := a.saveToken(ctx, name, tok); err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 
 // passwordLogin runs the resource owner password credentials grant with
 // the user's name and password read from the terminal or stdin.
-func (a *App) passwordLogin(ctx context.Context, conf *client.Config, p *Profile, o loginOptions) (*oauth2.Token, error) {
+func (a *App) passwordLogin(ctx context.Context, conf *client.Config, name string, p *Profile, o loginOptions) (*oauth2.Token, error) {
 	user := o.username
 	if user == "" {
 		user = p.Username
@@ -141,7 +141,16 @@ func (a *App) passwordLogin(ctx context.Context, conf *client.Config, p *Profile
 	if pass == "" {
 		return nil, usageError("no password given (use --password-stdin or a terminal)")
 	}
-	return conf.PasswordCredentialsToken(ctx, user, pass)
+	tok, err := conf.PasswordCredentialsToken(ctx, user, pass)
+	if isInvalidGrant(err) {
+		// In the password grant, invalid_grant means the credentials were
+		// refused (RFC 6749 §5.2), not that an earlier login expired.
+		var re *oauth2.RetrieveError
+		errors.As(err, &re)
+		return nil, &Error{Code: ExitAuth, What: retrieveWhat(re) + ": wrong username or password for " + shellQuote(user),
+			Hint: "check them and run 'tokenward login" + profileFlag(name) + "' again", Err: err}
+	}
+	return tok, err
 }
 
 // readSecret reads one secret line: from stdin when fromStdin, else from

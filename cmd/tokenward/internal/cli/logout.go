@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -42,7 +43,7 @@ func (a *App) logout(ctx context.Context, name string, p *Profile, doRevoke bool
 		return nil
 	}
 	var revokeErr error
-	revoked := false
+	var revoked, refused []string // token kinds the server revoked, or said it does not revoke
 	if doRevoke {
 		conf, rp, err := a.clientConfig(ctx, name, p)
 		switch {
@@ -51,13 +52,22 @@ func (a *App) logout(ctx context.Context, name string, p *Profile, doRevoke bool
 		case rp.RevocationURL == "":
 			fmt.Fprintf(a.Out, "The server has no revocation endpoint; the tokens stay valid until they expire.\n")
 		default:
-			if tok.RefreshToken != "" {
-				revokeErr = revoke(ctx, conf, rp.RevocationURL, tok.RefreshToken, "refresh_token")
+			for _, t := range []struct{ kind, hint, value string }{
+				{"refresh token", "refresh_token", tok.RefreshToken}, {"access token", "access_token", tok.AccessToken},
+			} {
+				if t.value == "" || revokeErr != nil {
+					continue
+				}
+				ok, err := revoke(ctx, conf, rp.RevocationURL, t.value, t.hint)
+				switch {
+				case err != nil:
+					revokeErr = err
+				case ok:
+					revoked = append(revoked, t.kind)
+				default:
+					refused = append(refused, t.kind)
+				}
 			}
-			if revokeErr == nil && tok.AccessToken != "" {
-				revokeErr = revoke(ctx, conf, rp.RevocationURL, tok.AccessToken, "access_token")
-			}
-			revoked = revokeErr == nil
 		}
 	}
 	if err := a.store().Delete(ctx, tokenKey(name)); err != nil {
@@ -68,9 +78,17 @@ func (a *App) logout(ctx context.Context, name string, p *Profile, doRevoke bool
 		e.What = "deleted the local tokens, but revocation failed: " + e.What
 		return e
 	}
-	if revoked {
+	switch {
+	case len(refused) > 0:
+		what := "tokens deleted"
+		if len(revoked) > 0 {
+			what = strings.Join(revoked, " and ") + " revoked; tokens deleted"
+		}
+		fmt.Fprintf(a.Out, "Logged out: profile %q (%s). The server does not revoke the %s (unsupported_token_type): it stays valid until it expires.\n",
+			name, what, strings.Join(refused, " and "))
+	case len(revoked) > 0:
 		fmt.Fprintf(a.Out, "Logged out: profile %q (tokens revoked and deleted).\n", name)
-	} else {
+	default:
 		fmt.Fprintf(a.Out, "Logged out: profile %q (tokens deleted).\n", name)
 	}
 	return nil

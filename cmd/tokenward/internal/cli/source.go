@@ -75,10 +75,13 @@ func (s *profileSource) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.
 	if err != nil {
 		return nil, err
 	}
+	var tok *oauth2.Token
 	if !s.prof.userGrant() {
-		return conf.ClientCredentialsToken(ctx)
+		tok, err = conf.ClientCredentialsToken(ctx)
+	} else {
+		tok, err = conf.Refresh(ctx, prev.RefreshToken)
 	}
-	return conf.Refresh(ctx, prev.RefreshToken)
+	return tok, at("the token endpoint", "--token-url", conf.Endpoint.TokenURL, err)
 }
 
 // tokenSource returns the cached, self-renewing token source of a
