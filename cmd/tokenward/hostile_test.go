@@ -51,10 +51,17 @@ func hostileServer(t *testing.T) *httptest.Server {
 // runAny runs tokenward and returns stdout and stderr whatever its exit code.
 func (c *runner) runAny(args ...string) (string, string) {
 	c.t.Helper()
+	return c.runAnyIn("", args...)
+}
+
+// runAnyIn is runAny with stdin.
+func (c *runner) runAnyIn(stdin string, args ...string) (string, string) {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Env = c.env
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Run()

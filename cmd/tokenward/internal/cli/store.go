@@ -76,14 +76,14 @@ func lockDir() (string, error) {
 	return filepath.Join(base, "tokenward", "locks"), nil
 }
 
-// fileStoreDir is where the file store keeps its sealed entries:
-// tokenward/store in the user's config directory, beside the config file.
+// fileStoreDir is where the file store keeps its sealed entries: store/
+// beside the config file.
 func fileStoreDir() (string, error) {
-	base, err := os.UserConfigDir()
+	path, err := ConfigPath()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(base, "tokenward", "store"), nil
+	return filepath.Join(filepath.Dir(path), "store"), nil
 }
 
 // newStore opens the store the flags or environment name. The file store
