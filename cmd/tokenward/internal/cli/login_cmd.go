@@ -25,7 +25,10 @@ func (a *App) newLoginCommand() *cobra.Command {
   client_credentials  fetches a token (no user involved)
 
 The loopback listener binds to 127.0.0.1 only, on a random port unless the
-profile sets redirect_port, at the path /callback; it accepts one redirect.`,
+profile sets redirect_port, at the path /callback. The browser gets a
+one-time http://127.0.0.1:PORT/start/... URL that redirects to the server,
+so the state and PKCE challenge stay off every command line; the listener
+accepts one redirect, from that browser, with the right state.`,
 		Example: `  tokenward login -p google
   tokenward login -p google --no-browser
   tokenward login -p github --device

@@ -26,7 +26,8 @@ usable token runs 'tokenward login' when the terminal is interactive.
 With --json the whole token is printed as JSON, the access and refresh
 tokens redacted unless --show-secrets is given.`,
 		Example: `  tokenward token -p acme
-  curl -H "Authorization: Bearer $(tokenward token -p acme)" https://api.example.com/
+  tokenward curl -p acme https://api.example.com/       # the token stays out of argv
+  curl -H @<(tokenward header -p acme) https://api.example.com/
   tokenward token -p acme --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -53,7 +54,7 @@ func (a *App) newHeaderCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "header",
 		Short:   "Print an Authorization header line for scripts",
-		Example: `  curl -H "$(tokenward header -p acme)" https://api.example.com/`,
+		Example: `  curl -H @<(tokenward header -p acme) https://api.example.com/   # not -H "$(...)": argv is public`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, tok, err := a.currentToken(cmd.Context())
