@@ -46,9 +46,6 @@ type App struct {
 	OpenBrowser func(url string) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Transport sends the HTTP requests; nil means a pooled transport
-	// (go-cleanhttp). Tests set one that trusts their TLS server.
-	Transport http.RoundTripper
 
 	profileName string // -p
 	resolved    string // the profile a command resolved, for error lines
@@ -93,10 +90,7 @@ func (a *App) httpClient() *http.Client {
 
 // transport returns the base transport, wrapped for --verbose.
 func (a *App) transport() http.RoundTripper {
-	rt := a.Transport
-	if rt == nil {
-		rt = cleanhttp.DefaultPooledTransport()
-	}
+	var rt http.RoundTripper = cleanhttp.DefaultPooledTransport()
 	if a.verbose {
 		rt = &LoggingTransport{Base: rt, W: a.Err}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,7 +21,6 @@ type testEnv struct {
 	store *cache.Memory
 	cfg   string
 	open  func(url string) error // the browser; nil fails the test if called
-	tr    http.RoundTripper      // App.Transport; nil means the default
 	alt   tokensource.Cache      // the store in place of the memory one, when set
 }
 
@@ -44,9 +42,8 @@ func (e *testEnv) run(stdin string, args ...string) (int, string, string) {
 		store = e.alt
 	}
 	app := &App{
-		IO:        IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
-		Store:     store,
-		Transport: e.tr,
+		IO:    IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
+		Store: store,
 		OpenBrowser: func(u string) error {
 			if e.open == nil {
 				e.t.Errorf("unexpected browser open of %s", u)
