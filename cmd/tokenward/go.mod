@@ -1,3 +1,7 @@
+// The tokenward command, its own module so that library users never get its dependencies.
+// No replace directive: go.work joins it to the core in this repository, and before a
+// cmd/tokenward/vX.Y.Z tag the require below must name a released core version, so that
+// `go install github.com/tokenward/tokenward/cmd/tokenward@latest` resolves.
 module github.com/tokenward/tokenward/cmd/tokenward
 
 go 1.26.0

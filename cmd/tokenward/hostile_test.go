@@ -33,7 +33,7 @@ func hostileServer(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		if r.Form.Get("grant_type") == "client_credentials" {
-			writeJSON(w, 200, map[string]any{"access_token": "at-1", "token_type": "Bearer" + evil, "expires_in": 3600, "scope": "read" + evil})
+			writeJSON(w, 200, map[string]any{"access_token": "at-1" + evil, "token_type": "Bearer" + evil, "expires_in": 3600, "scope": "read" + evil})
 			return
 		}
 		writeJSON(w, 400, map[string]any{"error": "access_denied" + evil, "error_description": "denied" + evil})
@@ -97,6 +97,7 @@ func TestHostileServerStringsAreEscaped(t *testing.T) {
 		{"token", "-p", "evil-cc", "--json"},
 		{"status"},
 		{"header", "-p", "evil-cc"},
+		{"token", "-p", "evil-cc"},
 		{"curl", "-p", "evil-cc", "-i", srv.URL + "/api"},
 	} {
 		out, errs := c.runAny(args...)

@@ -36,7 +36,9 @@ tokens redacted unless --show-secrets is given.`,
 				return err
 			}
 			if !asJSON {
-				fmt.Fprintln(a.Out, tok.AccessToken)
+				// A valid token (RFC 6750 b64token) has no control
+				// character, so safe changes only a hostile one.
+				fmt.Fprintln(a.Out, safe(tok.AccessToken))
 				return nil
 			}
 			b, _ := json.MarshalIndent(tokenJSON(name, tok, showSecrets, a.now()), "", "  ")
@@ -61,7 +63,7 @@ func (a *App) newHeaderCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Out, "Authorization: %s %s\n", tokenType(tok), tok.AccessToken)
+			fmt.Fprintf(a.Out, "Authorization: %s %s\n", safe(tokenType(tok)), safe(tok.AccessToken))
 			return nil
 		},
 	}
