@@ -6,8 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tokenward/tokenward/oauth2test"
 )
 
 func TestLoggingTransportRedacts(t *testing.T) {
@@ -77,5 +82,20 @@ func TestRedact(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestVerboseShowsRequestDurations(t *testing.T) {
+	e := newTestEnv(t)
+	srv := oauth2test.NewServer(t, nil)
+	addCC(e, srv, "acme")
+	srv.SetLatency(30 * time.Millisecond)
+	_, _, errs := e.run("", "-v", "token", "-p", "acme")
+	m := regexp.MustCompile(`(?m)^< HTTP/1\.1 200 OK \((\d+)ms\)$`).FindStringSubmatch(errs)
+	if m == nil {
+		t.Fatalf("-v shows no duration for the token request:\n%s", errs)
+	}
+	if ms, _ := strconv.Atoi(m[1]); ms < 30 {
+		t.Fatalf("duration %sms; the server took at least 30ms", m[1])
 	}
 }

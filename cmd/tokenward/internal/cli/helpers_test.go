@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokenward/tokenward/cache"
+	"github.com/tokenward/tokenward/tokensource"
 )
 
 // testEnv is an App with a memory store in place of the OS keychain and a
@@ -20,6 +21,7 @@ type testEnv struct {
 	store *cache.Memory
 	cfg   string
 	open  func(url string) error // the browser; nil fails the test if called
+	alt   tokensource.Cache      // the store in place of the memory one, when set
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -35,9 +37,13 @@ func newTestEnv(t *testing.T) *testEnv {
 func (e *testEnv) run(stdin string, args ...string) (int, string, string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
+	var store tokensource.Cache = e.store
+	if e.alt != nil {
+		store = e.alt
+	}
 	app := &App{
 		IO:    IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
-		Store: e.store,
+		Store: store,
 		OpenBrowser: func(u string) error {
 			if e.open == nil {
 				e.t.Errorf("unexpected browser open of %s", u)

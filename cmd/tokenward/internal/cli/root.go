@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -58,11 +59,28 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		}
 		e = Classify(name, err)
 		if e.Code == ExitGeneric && isUsage(err) {
-			e = usageError("%s", oneLine(err.Error(), 300))
+			e = usageError("%s", oneLine(suggestion(err.Error()), 300))
 		}
 	}
-	fmt.Fprintf(a.Err, "tokenward: %s\n", e.Error())
+	fmt.Fprintf(a.Err, "tokenward: %s\n", safe(e.Error()))
 	return e.Code
+}
+
+// suggestion rewrites cobra's multi-line "Did you mean this?" block as
+// one clause: unknown command "tokne" for "tokenward": did you mean "token"?
+func suggestion(msg string) string {
+	first, rest, ok := strings.Cut(msg, "\n\nDid you mean this?\n")
+	if !ok {
+		return msg
+	}
+	var names []string
+	for _, n := range strings.Fields(rest) {
+		names = append(names, strconv.Quote(n))
+	}
+	if len(names) == 0 {
+		return first
+	}
+	return first + ": did you mean " + strings.Join(names, " or ") + "?"
 }
 
 // isUsage reports whether err is one of cobra's command-line errors.
@@ -104,7 +122,10 @@ server, the client and the grant. Start with 'tokenward profile add'.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%s", err.Error()) })
 	root.PersistentFlags().StringVarP(&a.profileName, "profile", "p", "", "profile to use (default: $TOKENWARD_PROFILE, the default profile, or the only one)")
-	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log HTTP exchanges to stderr, secrets redacted")
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log HTTP exchanges (with their durations) to stderr, secrets redacted")
+	root.PersistentFlags().StringVar(&a.storeFlags.kind, "store", "", "where secrets and tokens live: keychain or file (default: $"+EnvStore+", else keychain)")
+	root.PersistentFlags().StringVar(&a.storeFlags.keyFile, "key-file", "", "file store: file holding the base64 AES-256 sealing key (default $"+EnvKeyFile+")")
+	root.PersistentFlags().StringVar(&a.storeFlags.keyEnv, "key-env", "", "file store: environment variable holding the sealing key (default $"+EnvKeyEnv+")")
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	root.AddCommand(
 		a.newTokenCommand(),

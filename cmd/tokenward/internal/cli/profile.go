@@ -100,10 +100,10 @@ func (p *Profile) Validate() error {
 		if u.v == "" {
 			continue
 		}
-		if pu, err := url.Parse(u.v); err != nil || pu.Host == "" || (pu.Scheme != "https" && pu.Scheme != "http") {
-			errs = append(errs, fmt.Sprintf("%s %q is not an absolute http(s) URL", u.name, u.v))
-		} else if strings.Contains(pu.Host, "{") {
+		if pu, err := url.Parse(u.v); err == nil && strings.Contains(pu.Host, "{") {
 			errs = append(errs, fmt.Sprintf("%s %q has an unfilled placeholder", u.name, u.v))
+		} else if err := checkSecureURL(u.name, u.v); err != nil {
+			errs = append(errs, err.Error())
 		}
 	}
 	if p.Issuer == "" {

@@ -24,6 +24,7 @@ type curlOptions struct {
 	dataBinary []string // --data-binary: sent as is
 	include    bool
 	silent     bool
+	fail       bool
 	output     string
 }
 
@@ -35,8 +36,12 @@ func (a *App) newCurlCommand() *cobra.Command {
 		Short: "Send an authorized HTTP request and print the response",
 		Long: `Send an HTTP request with the profile's access token (Authorization: Bearer)
 and print the response body. A few curl flags are understood: -X, -H, -d/--data
-(@file reads a file), --data-binary (@file, sent as is), -i, -s, -o. A 401
-invalid_token response is retried once with a fresh token.`,
+(@file reads a file), --data-binary (@file, sent as is), -i, -s, -o, -f. A 401
+invalid_token response is retried once with a fresh token. A redirect is
+followed only within the request's origin (scheme, host and port), so the
+token never goes to another server or from https to http. With -f/--fail
+an HTTP error status (400 or more) prints no body and exits with 22, as
+curl -f does.`,
 		Example: `  tokenward curl -p acme https://api.example.com/v1/things
   tokenward curl -p acme -X POST -H 'Content-Type: application/json' -d '{"name":"x"}' https://api.example.com/v1/things
   tokenward curl -p acme --data-binary @payload.bin -o out.json -i https://api.example.com/upload`,
@@ -53,6 +58,7 @@ invalid_token response is retried once with a fresh token.`,
 	f.BoolVarP(&o.include, "include", "i", false, "print the response status line and headers")
 	f.BoolVarP(&o.silent, "silent", "s", false, "do not print the HTTP error note on stderr")
 	f.StringVarP(&o.output, "output", "o", "", "write the body to this file instead of stdout")
+	f.BoolVarP(&o.fail, "fail", "f", false, "exit 22 without printing the body on an HTTP status of 400 or more")
 	return cmd
 }
 
@@ -155,19 +161,19 @@ func (a *App) curl(ctx context.Context, rawURL string, o *curlOptions) error {
 	if t, ok := hc.Transport.(*tokensource.Transport); ok {
 		t.Base = a.transport()
 	}
-	hc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		// Never carry the token to another host on a redirect.
-		if len(via) > 0 && r.URL.Host != via[0].URL.Host {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
+	hc.CheckRedirect = curlRedirect
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 
+	if o.fail && resp.StatusCode >= 400 {
+		if o.include {
+			writeResponseHead(a.Out, resp)
+		}
+		return &Error{Code: ExitHTTP, Profile: name, What: originOf(req.URL) + " answered " + resp.Status}
+	}
 	out := a.Out
 	if o.output != "" && o.output != "-" {
 		f, err := os.OpenFile(o.output, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -184,14 +190,49 @@ func (a *App) curl(ctx context.Context, rawURL string, o *curlOptions) error {
 		return err
 	}
 	if resp.StatusCode >= 400 && !o.silent {
-		fmt.Fprintf(a.Err, "tokenward: profile %q: %s answered %s\n", name, req.URL.Host, resp.Status)
+		fmt.Fprintf(a.Err, "tokenward: profile %q: %s answered %s\n", name, originOf(req.URL), safe(resp.Status))
 	}
 	return nil
 }
 
+// curlRedirect is the redirect policy of 'tokenward curl': it follows a
+// redirect within the first request's origin only, so the token never goes
+// to another origin, nor from https to plain http; otherwise the redirect
+// response itself is printed.
+func curlRedirect(r *http.Request, via []*http.Request) error {
+	if len(via) >= 10 || !sameOrigin(r.URL, via[0].URL) {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have the same origin (RFC 6454):
+// scheme, host and port, an absent port meaning the scheme's default.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// port returns u's port, or its scheme's default.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// originOf returns scheme://host[:port] of u, for messages: no path or
+// query, which may hold secrets.
+func originOf(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
 // writeResponseHead writes the status line and headers, like curl -i.
 func writeResponseHead(w io.Writer, resp *http.Response) {
-	fmt.Fprintf(w, "%s %s\r\n", resp.Proto, resp.Status)
+	fmt.Fprintf(w, "%s %s\r\n", safe(resp.Proto), safe(resp.Status))
 	names := make([]string, 0, len(resp.Header))
 	for k := range resp.Header {
 		names = append(names, k)
@@ -199,7 +240,7 @@ func writeResponseHead(w io.Writer, resp *http.Response) {
 	sort.Strings(names)
 	for _, k := range names {
 		for _, v := range resp.Header[k] {
-			fmt.Fprintf(w, "%s: %s\r\n", k, v)
+			fmt.Fprintf(w, "%s: %s\r\n", safe(k), safe(v))
 		}
 	}
 	fmt.Fprint(w, "\r\n")

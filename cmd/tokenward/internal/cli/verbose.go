@@ -104,6 +104,11 @@ func (t *LoggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 }
 
 func (t *LoggingTransport) write(s string) {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = safe(l)
+	}
+	s = strings.Join(lines, "\n") + "\n"
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	io.WriteString(t.W, s)

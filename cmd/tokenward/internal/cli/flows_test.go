@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,23 +12,35 @@ import (
 )
 
 // browserVia returns an OpenBrowser that signs in at srv as the default
-// user (without a real browser) and follows the redirect to the loopback
-// listener. implicit posts the fragment as the listener's page script would.
+// user (without a real browser): it opens the one-time start URL (its
+// cookie binds the callback to this browser), signs in, and follows the
+// redirect to the loopback listener. implicit posts the fragment as the
+// listener's page script would. The opener must never see the state or
+// the PKCE challenge: its argv is readable by every local user.
 func browserVia(t *testing.T, srv *oauth2test.Server, implicit bool) func(string) error {
-	return func(authURL string) error {
+	return func(startURL string) error {
+		if strings.Contains(startURL, "state=") || strings.Contains(startURL, "code_challenge") || !strings.HasPrefix(startURL, "http://127.0.0.1:") {
+			t.Errorf("the browser opener got %s: want the loopback start URL only", startURL)
+		}
 		go func() {
-			u, err := srv.Authorize(authURL, oauth2test.DefaultUsername, oauth2test.DefaultPassword)
+			b := newBrowserClient()
+			resp, err := b.Get(startURL)
+			if err != nil {
+				t.Errorf("start URL: %v", err)
+				return
+			}
+			resp.Body.Close()
+			u, err := srv.Authorize(resp.Header.Get("Location"), oauth2test.DefaultUsername, oauth2test.DefaultPassword)
 			if err != nil {
 				t.Errorf("Authorize: %v", err)
 				return
 			}
-			var resp *http.Response
 			if implicit {
 				frag := u.Fragment
 				u.Fragment = ""
-				resp, err = http.Post(u.String(), "text/plain", strings.NewReader("#"+frag))
+				resp, err = b.Post(u.String(), "text/plain", strings.NewReader("#"+frag))
 			} else {
-				resp, err = http.Get(u.String())
+				resp, err = b.Get(u.String())
 			}
 			if err != nil {
 				t.Errorf("redirect to the listener: %v", err)
@@ -50,10 +61,10 @@ func TestLoginAuthorizationCode(t *testing.T) {
 	e.mustRun("", "profile", "add", "web", "--issuer", srv.URL, "--client-id", "pub", "--grant", "authorization_code", "--no-client-secret")
 	e.open = browserVia(t, srv, false)
 	out := e.mustRun("", "login", "-p", "web", "--timeout", "10s")
-	if !strings.Contains(out, "Logged in") || !strings.Contains(out, "code_challenge_method=S256") {
+	if !strings.Contains(out, "Logged in") || strings.Contains(out, "code_challenge") {
 		t.Fatalf("login output:\n%s", out)
 	}
-	if got := srv.LastTokenRequest().Params["code_verifier"]; got == "" {
+	if got := srv.LastTokenRequest().Params["code_verifier"]; got == "" || srv.LastTokenRequest().Params["redirect_uri"] == "" {
 		t.Fatal("no code_verifier sent")
 	}
 	n := srv.TokenRequests()
@@ -77,7 +88,7 @@ func TestLoginImplicit(t *testing.T) {
 		"--auth-url", srv.AuthURL(), "--token-url", srv.TokenURL(), "--grant", "implicit", "--client-id", "spa", "--client-secret-stdin")
 	e.open = browserVia(t, srv, true)
 	out := e.mustRun("", "login", "-p", "spa", "--timeout", "10s")
-	if !strings.Contains(out, "response_type=token") || !strings.Contains(out, "Logged in") {
+	if !strings.Contains(out, "Logged in") {
 		t.Fatalf("login output:\n%s", out)
 	}
 	if tok := strings.TrimSpace(e.mustRun("", "token", "-p", "spa")); tok == "" || srv.TokenRequests() != 0 {

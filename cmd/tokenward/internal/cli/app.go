@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-cleanhttp"
 	"golang.org/x/term"
 
+	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/cache/keychain"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -49,13 +50,16 @@ type App struct {
 	profileName string // -p
 	resolved    string // the profile a command resolved, for error lines
 	verbose     bool
+	storeFlags  storeFlags
 	cfgPath     string // resolved config path, set by loadConfig
 }
 
-// store returns the secret and token store.
+// store returns the secret and token store: the one --store (or
+// $TOKENWARD_STORE) names, the OS keychain by default, with a
+// cross-process lock (see newStore).
 func (a *App) store() tokensource.Cache {
 	if a.Store == nil {
-		a.Store = keychain.NewWithOptions(KeychainService, &keychain.Options{Logger: a.logger()})
+		a.Store = a.newStore()
 	}
 	return a.Store
 }
@@ -157,14 +161,29 @@ func (a *App) clientSecret(ctx context.Context, name string, p *Profile) (string
 	return string(data), nil
 }
 
+// fileStoreRecipe is how to use the sealed file store for a whole shell
+// session, for machines without a keychain.
+const fileStoreRecipe = "or, without a keychain, use the sealed file store for this shell session: " +
+	"(umask 077; head -c 32 /dev/urandom | base64 > ~/.tokenward.key); export " + EnvStore + "=file " + EnvKeyFile + "=~/.tokenward.key"
+
 // keychainError wraps a store failure as an Error with ExitKeychain.
 func keychainError(profile, what string, err error) *Error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return Classify(profile, err)
+	}
 	prefix := ""
 	if what != "" {
 		prefix = what + ": "
 	}
-	e := &Error{Code: ExitKeychain, Profile: profile, What: prefix + trimPrefix(err.Error()), Err: err,
+	e := &Error{Code: ExitKeychain, Profile: profile, What: prefix + octalModes(trimPrefix(err.Error())), Err: err,
 		Hint: "check the OS keychain"}
+	if errors.Is(err, errNoStoreKey) {
+		e.Code, e.What = ExitConfig, prefix+err.Error()
+		e.Hint = "make a key once with '(umask 077; head -c 32 /dev/urandom | base64 > ~/.tokenward.key)', then export " + EnvKeyFile + "=~/.tokenward.key"
+	} else if errors.Is(err, cache.ErrInsecureDir) {
+		e.Code, e.Hint = ExitConfig, "make the directory private to you (chmod 700)"
+	}
 	if errors.Is(err, keychain.ErrUnavailable) {
 		// The keychain's own message is long (it explains the fix); keep its
 		// first clause and give the fix as the hint.
@@ -173,7 +192,7 @@ func keychainError(profile, what string, err error) *Error {
 			cause = strings.TrimSpace(cause[:i])
 		}
 		e.What = prefix + "OS keychain unavailable (" + cause + ")"
-		e.Hint = "unlock or start the keychain (Linux: gnome-keyring or KWallet on the D-Bus session bus; headless: dbus-run-session and gnome-keyring-daemon --unlock), then retry"
+		e.Hint = "unlock or start the keychain (Linux: gnome-keyring or KWallet on the D-Bus session bus; headless: dbus-run-session and gnome-keyring-daemon --unlock), then retry; " + fileStoreRecipe
 	}
 	return e
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -47,12 +48,12 @@ func (a *App) login(ctx context.Context, name string, p *Profile, o loginOptions
 	case p.Grant == GrantAuthorizationCode, p.Grant == GrantImplicit:
 		tok, err = a.browserLogin(ctx, conf, p, o)
 	case p.Grant == GrantPassword:
-		tok, err = a.passwordLogin(ctx, conf, p, o)
+		tok, err = a.passwordLogin(ctx, conf, name, p, o)
 	default: // client_credentials: nothing interactive, just fetch a token
 		tok, err = conf.ClientCredentialsToken(ctx)
 	}
 	if err != nil {
-		return nil, err
+		return nil, at("the token endpoint", "--token-url", rp.TokenURL, err)
 	}
 	if err := a.saveToken(ctx, name, tok); err != nil {
 		return nil, err
@@ -83,18 +84,24 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 		authURL = cc.AuthCodeURL(state, append(opts, client.S256Challenge(verifier))...)
 	}
 
+	// The opener's argv is readable by every local user: it gets a
+	// one-time loopback URL, never the state or the PKCE challenge.
+	startURL := lb.Start(authURL)
 	opened := false
 	if !o.noBrowser {
 		open := a.OpenBrowser
 		if open == nil {
 			open = browser.OpenURL
 		}
-		opened = open(authURL) == nil
+		opened = open(startURL) == nil
 	}
 	if opened {
-		fmt.Fprintf(a.Out, "Opened your browser to sign in. If it did not open, visit:\n\n  %s\n\n", authURL)
+		fmt.Fprintf(a.Out, "Opened your browser to sign in. If it did not open, visit:\n\n  %s\n\n", startURL)
 	} else {
-		fmt.Fprintf(a.Out, "Open this URL in your browser to sign in:\n\n  %s\n\n", authURL)
+		fmt.Fprintf(a.Out, "Open this URL in your browser to sign in:\n\n  %s\n\n", startURL)
+	}
+	if u, err := url.Parse(authURL); err == nil {
+		fmt.Fprintf(a.Out, "It takes you to %s.\n", safe(originOf(u)))
 	}
 	fmt.Fprintf(a.Out, "Waiting for the browser to return to %s (timeout %s)…\n", lb.RedirectURL(), o.timeout)
 
@@ -110,7 +117,7 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 
 // passwordLogin runs the resource owner password credentials grant with
 // the user's name and password read from the terminal or stdin.
-func (a *App) passwordLogin(ctx context.Context, conf *client.Config, p *Profile, o loginOptions) (*oauth2.Token, error) {
+func (a *App) passwordLogin(ctx context.Context, conf *client.Config, name string, p *Profile, o loginOptions) (*oauth2.Token, error) {
 	user := o.username
 	if user == "" {
 		user = p.Username
@@ -134,7 +141,16 @@ func (a *App) passwordLogin(ctx context.Context, conf *client.Config, p *Profile
 	if pass == "" {
 		return nil, usageError("no password given (use --password-stdin or a terminal)")
 	}
-	return conf.PasswordCredentialsToken(ctx, user, pass)
+	tok, err := conf.PasswordCredentialsToken(ctx, user, pass)
+	if isInvalidGrant(err) {
+		// In the password grant, invalid_grant means the credentials were
+		// refused (RFC 6749 §5.2), not that an earlier login expired.
+		var re *oauth2.RetrieveError
+		errors.As(err, &re)
+		return nil, &Error{Code: ExitAuth, What: retrieveWhat(re) + ": wrong username or password for " + shellQuote(user),
+			Hint: "check them and run 'tokenward login" + profileFlag(name) + "' again", Err: err}
+	}
+	return tok, err
 }
 
 // readSecret reads one secret line: from stdin when fromStdin, else from

@@ -23,15 +23,15 @@ var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 func (a *App) deviceLogin(ctx context.Context, conf *client.Config, o loginOptions) (*oauth2.Token, error) {
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
-		return nil, err
+		return nil, at("the device authorization endpoint", "--device-auth-url", conf.Endpoint.DeviceAuthURL, err)
 	}
 	tty := isTerminal(a.Out)
-	fmt.Fprintf(a.Out, "To sign in, open %s and enter the code:\n\n    %s\n\n", da.VerificationURI, da.UserCode)
+	fmt.Fprintf(a.Out, "To sign in, open %s and enter the code:\n\n    %s\n\n", safe(da.VerificationURI), safe(da.UserCode))
 	link := da.VerificationURIComplete
 	if link == "" {
 		link = da.VerificationURI
 	} else {
-		fmt.Fprintf(a.Out, "Or open %s\n\n", link)
+		fmt.Fprintf(a.Out, "Or open %s\n\n", safe(link))
 	}
 	if tty {
 		fmt.Fprintln(a.Out, "Or scan this QR code with your phone:")
@@ -42,7 +42,7 @@ func (a *App) deviceLogin(ctx context.Context, conf *client.Config, o loginOptio
 		})
 		fmt.Fprintln(a.Out)
 	}
-	if !o.noBrowser && tty && a.OpenBrowser != nil {
+	if !o.noBrowser && tty && a.OpenBrowser != nil && checkSecureURL("verification URI", link) == nil {
 		a.OpenBrowser(link)
 	}
 

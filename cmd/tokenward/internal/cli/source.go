@@ -75,10 +75,13 @@ func (s *profileSource) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.
 	if err != nil {
 		return nil, err
 	}
+	var tok *oauth2.Token
 	if !s.prof.userGrant() {
-		return conf.ClientCredentialsToken(ctx)
+		tok, err = conf.ClientCredentialsToken(ctx)
+	} else {
+		tok, err = conf.Refresh(ctx, prev.RefreshToken)
 	}
-	return conf.Refresh(ctx, prev.RefreshToken)
+	return tok, at("the token endpoint", "--token-url", conf.Endpoint.TokenURL, err)
 }
 
 // tokenSource returns the cached, self-renewing token source of a
@@ -94,7 +97,7 @@ func (a *App) tokenSource(name string, p *Profile) *tokensource.Cached {
 // saveToken stores a token obtained by a login as the profile's cache
 // entry, where the profile's token source finds it.
 func (a *App) saveToken(ctx context.Context, name string, tok *oauth2.Token) error {
-	if err := tokensource.Save(ctx, a.store(), tokenKey(name), tok); err != nil {
+	if err := saveRecord(ctx, a.store(), tokenKey(name), tok); err != nil {
 		return keychainError(name, "cannot store the token", err)
 	}
 	return nil
@@ -109,7 +112,7 @@ func (a *App) loadToken(ctx context.Context, name string) (*oauth2.Token, error)
 	if data == nil {
 		return nil, nil
 	}
-	tok, err := tokensource.Decode(data)
+	tok, err := decodeRecord(data)
 	if err != nil {
 		return nil, nil // a corrupt entry is a miss, as in tokensource
 	}

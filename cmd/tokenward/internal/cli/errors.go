@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/cache/keychain"
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/tokensource"
 )
 
 // Exit codes of the tokenward command. They are part of its interface:
@@ -24,6 +28,7 @@ const (
 	ExitAuth        = 4   // the authorization server refused, or the login did not complete
 	ExitNetwork     = 5   // the server could not be reached
 	ExitKeychain    = 6   // the OS keychain is unavailable
+	ExitHTTP        = 22  // curl --fail: the server answered with an HTTP error status
 	ExitInterrupted = 130 // interrupted (Ctrl-C)
 )
 
@@ -36,6 +41,7 @@ const exitCodesHelp = `Exit codes:
   4    authorization failed (the server refused, not logged in, login timed out)
   5    network error (the server could not be reached)
   6    OS keychain unavailable
+  22   curl --fail: the server answered 400 or more
   130  interrupted`
 
 // Error is a failure that the command reports as one line:
@@ -111,6 +117,7 @@ func Classify(profile string, err error) *Error {
 	show := "check it with 'tokenward profile show" + nameArg(profile) + "'"
 
 	var re *oauth2.RetrieveError
+	var rfe *tokensource.RefreshError
 	var ce *client.ConfigError
 	var rse *client.ResponseError
 	var te *client.TransportError
@@ -132,6 +139,23 @@ func Classify(profile string, err error) *Error {
 	case errors.Is(err, keychain.ErrUnavailable):
 		k := keychainError(profile, "", err)
 		e.Code, e.What, e.Hint = k.Code, k.What, k.Hint
+	case missingStatus(err) != 0:
+		status := missingStatus(err)
+		where, flag := "the endpoint", "--token-url"
+		var at *atEndpoint
+		if errors.As(err, &at) {
+			where, flag = at.what+" "+at.url, at.flag
+		}
+		e.Code = ExitConfig
+		e.What = fmt.Sprintf("%s answered HTTP %d %s: there is no OAuth endpoint at that URL", where, status, http.StatusText(status))
+		e.Hint = "check the URL with 'tokenward profile show" + nameArg(profile) + "' and fix it with 'tokenward profile add" +
+			nameArg(profile) + " --force " + flag + " URL ...' (or --issuer to discover it)"
+	case errors.As(err, &rfe):
+		// tokensource backs off after a failed refresh (at most 8 s while
+		// callers get errors); a new tokenward process starts afresh.
+		e.Code = ExitAuth
+		e.What = "the token refresh failed moments ago (" + trimPrefix(Classify(profile, rfe.Err).What) + ")"
+		e.Hint = "the next try is in at most 8 seconds, or when you run tokenward again"
 	case errors.As(err, &re):
 		e.Code = ExitAuth
 		e.What = retrieveWhat(re)
@@ -149,6 +173,48 @@ func Classify(profile string, err error) *Error {
 		e.Code, e.What, e.Hint = ExitInterrupted, "interrupted", ""
 	}
 	return e
+}
+
+// atEndpoint names the endpoint a request failed at, for messages: its
+// URL without query, what it is, and the profile flag that sets it.
+type atEndpoint struct {
+	url, what, flag string
+	err             error
+}
+
+func (e *atEndpoint) Error() string { return e.err.Error() }
+func (e *atEndpoint) Unwrap() error { return e.err }
+
+// at wraps a failed request's error with its endpoint.
+func at(what, flag, rawURL string, err error) error {
+	var a *atEndpoint
+	if err == nil || errors.As(err, &a) {
+		return err
+	}
+	if u, perr := url.Parse(rawURL); perr == nil {
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		rawURL = u.String()
+	}
+	return &atEndpoint{url: rawURL, what: what, flag: flag, err: err}
+}
+
+// missingStatus returns the HTTP status of an answer that says the URL
+// names no endpoint (404, 405, 410) without an OAuth error code, or 0.
+func missingStatus(err error) int {
+	status := 0
+	var re *oauth2.RetrieveError
+	var rse *client.ResponseError
+	switch {
+	case errors.As(err, &re) && re.ErrorCode == "" && re.Response != nil:
+		status = re.Response.StatusCode
+	case errors.As(err, &rse):
+		status = rse.StatusCode
+	}
+	switch status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusGone:
+		return status
+	}
+	return 0
 }
 
 // retrieveWhat describes an OAuth error response in a few words.
@@ -220,6 +286,25 @@ func trimPrefix(s string) string {
 		s = strings.ReplaceAll(s, ": "+p, ": ")
 	}
 	return oneLine(s, 300)
+}
+
+// symbolicModeRe matches a file mode as fs.FileMode prints it
+// ("-rwxrwxrwx", also for a directory's permission bits).
+var symbolicModeRe = regexp.MustCompile(`\bmode [-dlLpSDcugtT?]?([-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT])`)
+
+// octalModes rewrites the symbolic file modes in a library's message as
+// octal ("mode 0777"), which reads right for directories too.
+func octalModes(s string) string {
+	return symbolicModeRe.ReplaceAllStringFunc(s, func(m string) string {
+		perm := symbolicModeRe.FindStringSubmatch(m)[1]
+		var v fs.FileMode
+		for i, c := range perm {
+			if c != '-' && c != 'S' && c != 'T' {
+				v |= 1 << (8 - i)
+			}
+		}
+		return fmt.Sprintf("mode %#o", v)
+	})
 }
 
 // oneLine flattens s to one line of at most max bytes.

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,13 +41,60 @@ func metadataURLs(issuer string) ([]string, error) {
 	return []string{oidc.String(), rfc.String()}, nil
 }
 
+// maxMetadataBytes bounds a metadata document.
+const maxMetadataBytes = 1 << 20
+
+// checkSecureURL returns an error unless raw is an absolute https URL, or
+// an http URL on a loopback host (RFC 8252 §8.3): a credential or a login
+// must never travel in the clear.
+func checkSecureURL(what, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%s %q is not an absolute URL", what, raw)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%s %q is plain http: use https (http is allowed on loopback only)", what, raw)
+	}
+	return fmt.Errorf("%s %q is not an https URL", what, raw)
+}
+
+// isLoopback reports whether host is localhost or a loopback IP.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // discover fetches the metadata of issuer with hc and checks that it
-// names the issuer.
+// names the issuer and that every endpoint it names is https (or
+// loopback). The issuer must be https or loopback, and the fetch follows
+// no redirect to another host or to plain http.
 func discover(ctx context.Context, hc *http.Client, issuer string) (*metadata, error) {
+	if err := checkSecureURL("issuer", issuer); err != nil {
+		return nil, err
+	}
 	urls, err := metadataURLs(issuer)
 	if err != nil {
 		return nil, err
 	}
+	dc := *hc
+	dc.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("discovery: too many redirects")
+		}
+		if !strings.EqualFold(r.URL.Hostname(), via[0].URL.Hostname()) {
+			return fmt.Errorf("discovery: refusing a redirect from %s to another host (%s)", via[0].URL.Host, r.URL.Host)
+		}
+		return checkSecureURL("discovery redirect", r.URL.String())
+	}
+	hc = &dc
 	var lastErr error
 	for _, u := range urls {
 		md, err := fetchMetadata(ctx, hc, u)
@@ -59,9 +108,29 @@ func discover(ctx context.Context, hc *http.Client, issuer string) (*metadata, e
 		if strings.TrimRight(md.Issuer, "/") != strings.TrimRight(issuer, "/") {
 			return nil, fmt.Errorf("discovery at %s names issuer %q, not %q", u, md.Issuer, issuer)
 		}
+		if err := md.check(); err != nil {
+			return nil, fmt.Errorf("discovery at %s: %w", u, err)
+		}
 		return md, nil
 	}
 	return nil, fmt.Errorf("discovery for issuer %s failed: %w", issuer, lastErr)
+}
+
+// check checks every endpoint the metadata names, including the
+// authorization endpoint that the browser is sent to.
+func (md *metadata) check() error {
+	for _, e := range []struct{ what, v string }{
+		{"authorization_endpoint", md.AuthorizationEndpoint}, {"token_endpoint", md.TokenEndpoint},
+		{"device_authorization_endpoint", md.DeviceAuthorizationEndpoint}, {"revocation_endpoint", md.RevocationEndpoint},
+	} {
+		if e.v == "" {
+			continue
+		}
+		if err := checkSecureURL(e.what, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fetchMetadata GETs one metadata document.
@@ -76,9 +145,12 @@ func fetchMetadata(ctx context.Context, hc *http.Client, u string) (*metadata, e
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadataBytes+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(body) > maxMetadataBytes {
+		return nil, fmt.Errorf("GET %s: metadata document over %d bytes", u, maxMetadataBytes)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)

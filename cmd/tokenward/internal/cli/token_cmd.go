@@ -26,7 +26,8 @@ usable token runs 'tokenward login' when the terminal is interactive.
 With --json the whole token is printed as JSON, the access and refresh
 tokens redacted unless --show-secrets is given.`,
 		Example: `  tokenward token -p acme
-  curl -H "Authorization: Bearer $(tokenward token -p acme)" https://api.example.com/
+  tokenward curl -p acme https://api.example.com/       # the token stays out of argv
+  curl -H @<(tokenward header -p acme) https://api.example.com/
   tokenward token -p acme --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -35,11 +36,13 @@ tokens redacted unless --show-secrets is given.`,
 				return err
 			}
 			if !asJSON {
-				fmt.Fprintln(a.Out, tok.AccessToken)
+				// A valid token (RFC 6750 b64token) has no control
+				// character, so safe changes only a hostile one.
+				fmt.Fprintln(a.Out, safe(tok.AccessToken))
 				return nil
 			}
 			b, _ := json.MarshalIndent(tokenJSON(name, tok, showSecrets, a.now()), "", "  ")
-			fmt.Fprintln(a.Out, string(b))
+			fmt.Fprintln(a.Out, safeJSON(b))
 			return nil
 		},
 	}
@@ -53,14 +56,14 @@ func (a *App) newHeaderCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "header",
 		Short:   "Print an Authorization header line for scripts",
-		Example: `  curl -H "$(tokenward header -p acme)" https://api.example.com/`,
+		Example: `  curl -H @<(tokenward header -p acme) https://api.example.com/   # not -H "$(...)": argv is public`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, tok, err := a.currentToken(cmd.Context())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Out, "Authorization: %s %s\n", tokenType(tok), tok.AccessToken)
+			fmt.Fprintf(a.Out, "Authorization: %s %s\n", safe(tokenType(tok)), safe(tok.AccessToken))
 			return nil
 		},
 	}

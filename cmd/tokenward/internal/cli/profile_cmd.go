@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tokenward/tokenward/cache/keychain"
 )
 
 // profileFlags are the flags of 'tokenward profile add'.
@@ -60,9 +63,9 @@ Presets:
       --client-id abc123 --client-secret-stdin < secret.txt
   tokenward profile add office --preset officernd --client-id ID --scope flex.community.members.read \
       --client-secret-env OFFICERND_SECRET
-  tokenward profile add work --preset microsoft --tenant contoso.onmicrosoft.com --client-id ID --auth-style none
+  tokenward profile add work --preset microsoft --tenant contoso.onmicrosoft.com --client-id ID --no-client-secret
   tokenward profile add local --issuer http://127.0.0.1:9400 --client-id cli --grant authorization_code \
-      --auth-style none --scope "openid offline_access"`,
+      --no-client-secret --scope "openid offline_access"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.profileAdd(cmd, args[0], &f)
@@ -80,7 +83,7 @@ Presets:
 	fl.StringVar(&f.revokeURL, "revocation-url", "", "token revocation (RFC 7009) endpoint URL")
 	fl.StringVar(&f.clientID, "client-id", "", "client ID")
 	fl.StringVar(&f.grant, "grant", "", "grant: "+strings.Join(Grants, ", "))
-	fl.StringVar(&f.authStyle, "auth-style", "", "client authentication: basic, body, none, auto (default auto)")
+	fl.StringVar(&f.authStyle, "auth-style", "", "client authentication: basic, body, none (a public client: same as --no-client-secret), auto (default auto)")
 	fl.StringVar(&f.bodyFormat, "body-format", "", "token request body: form, json (default form)")
 	fl.StringSliceVar(&f.scopes, "scope", nil, "scopes (repeat, or separate with spaces or commas)")
 	fl.StringArrayVar(&f.params, "param", nil, "extra request parameter KEY=VALUE (repeatable), e.g. audience=https://api")
@@ -88,7 +91,7 @@ Presets:
 	fl.StringVar(&f.username, "username", "", "resource owner for the password grant")
 	fl.BoolVar(&f.secretStdin, "client-secret-stdin", false, "read the client secret from stdin")
 	fl.StringVar(&f.secretEnv, "client-secret-env", "", "read the client secret from this environment variable")
-	fl.BoolVar(&f.noSecret, "no-client-secret", false, "public client: do not ask for a secret")
+	fl.BoolVar(&f.noSecret, "no-client-secret", false, "public client: no client secret (auth style none)")
 	fl.BoolVar(&f.makeDefault, "default", false, "make this the default profile")
 	fl.BoolVar(&f.force, "force", false, "replace an existing profile (its stored tokens are deleted)")
 	cmd.MarkFlagsMutuallyExclusive("client-secret-stdin", "client-secret-env", "no-client-secret")
@@ -321,7 +324,7 @@ func (a *App) newProfileShowCommand() *cobra.Command {
 				}
 			}
 			b, _ := json.MarshalIndent(out, "", "  ")
-			fmt.Fprintln(a.Out, string(b))
+			fmt.Fprintln(a.Out, safeJSON(b))
 			return nil
 		},
 	}
@@ -346,8 +349,15 @@ func (a *App) newProfileRemoveCommand() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			for _, k := range []string{tokenKey(name), secretKey(name)} {
-				if err := a.store().Delete(ctx, k); err != nil {
-					return keychainError(name, "cannot delete from the OS keychain", err)
+				err := a.store().Delete(ctx, k)
+				if errors.Is(err, keychain.ErrUnavailable) {
+					// The profile goes anyway; say what may be left behind.
+					fmt.Fprintf(a.Err, "tokenward: warning: profile %q: the OS keychain is unavailable, so its client secret and tokens (service %q, keys %q and %q) may remain there: delete them when it is back\n",
+						name, KeychainService, secretKey(name), tokenKey(name))
+					break
+				}
+				if err != nil {
+					return keychainError(name, "cannot delete from the store", err)
 				}
 			}
 			delete(cf.Profiles, name)
