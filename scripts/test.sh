@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh [GO TEST ARGS...] — the one command that runs tokenward's whole test suite.
 #
-#   ./scripts/test.sh                          # gofmt, go vet, staticcheck, go test ./...
+#   ./scripts/test.sh                          # gofmt, go vet, staticcheck, go test: every module
 #   ./scripts/test.sh -run Foo ./client/       # same checks, scoped to the named packages
-#   ./scripts/test.sh -run Foo                 # no package named: ./... is appended
+#   ./scripts/test.sh -run Foo                 # no package named: every module's ./... (go.work)
 #
 # On a fresh Debian 12 machine (as root; Go and node/npm preinstalled) it installs what the tests
 # need, then, every run:
@@ -105,8 +105,8 @@ done
 SCOPED=1
 if ((${#PKGS[@]} == 0)); then
 	SCOPED=0
-	PKGS=(./...)
-	TEST_ARGS=("${@:1:nflags}" ./... "${@:nflags+1}") # before any -args
+	mapfile -t PKGS < <(go list -f '{{.Dir}}/...' -m) # every module of go.work
+	TEST_ARGS=("${@:1:nflags}" "${PKGS[@]}" "${@:nflags+1}") # before any -args
 fi
 
 # ---------------------------------------------------------------------------------------------
