@@ -56,6 +56,13 @@ func (s *RedisServer) Kill() {
 	<-s.done
 }
 
+// Pause stops the server's process (SIGSTOP): it keeps its connections
+// but answers nothing, like a replica that lags, until Resume.
+func (s *RedisServer) Pause() { s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *RedisServer) Resume() { s.cmd.Process.Signal(syscall.SIGCONT) }
+
 // Do runs one command with redis-cli and returns its output, trimmed.
 func (s *RedisServer) Do(t testing.TB, args ...string) string {
 	t.Helper()
