@@ -85,6 +85,10 @@
 // holds the only safe copy of the new refresh token: it should keep it,
 // keep holding the lock, and retry the Save (tokensource's record
 // version makes the newer record win when the cache went backwards).
+// While the primary is down (about two seconds with a 500 ms
+// down-after-milliseconds), Lock fails outright: a caller must then wait,
+// serve a still-valid token, or fail, but never refresh a rotating grant
+// without the lock, or the refreshes of several processes revoke it.
 //
 // WAIT makes a lost write unlikely, not impossible: a replica that has
 // acknowledged may still not be the one Sentinel promotes when there are
