@@ -56,6 +56,15 @@ func (s *RedisServer) Kill() {
 	<-s.done
 }
 
+// addrs returns the servers' addresses.
+func addrs(servers []*RedisServer) []string {
+	var a []string
+	for _, s := range servers {
+		a = append(a, s.Addr)
+	}
+	return a
+}
+
 // Pause stops the server's process (SIGSTOP): it keeps its connections
 // but answers nothing, like a replica that lags, until Resume.
 func (s *RedisServer) Pause() { s.cmd.Process.Signal(syscall.SIGSTOP) }

@@ -14,13 +14,7 @@ type ClusterSet struct {
 }
 
 // Addrs returns the nodes' addresses, for redis.ClusterOptions.Addrs.
-func (c *ClusterSet) Addrs() []string {
-	var addrs []string
-	for _, n := range c.Nodes {
-		addrs = append(addrs, n.Addr)
-	}
-	return addrs
-}
+func (c *ClusterSet) Addrs() []string { return addrs(c.Nodes) }
 
 // Cluster starts three cluster-enabled redis-servers, joins them with
 // redis-cli --cluster create (16384 slots over three masters), and waits

@@ -27,13 +27,7 @@ type SentinelSet struct {
 
 // SentinelAddrs returns the Sentinels' addresses, for
 // redis.FailoverOptions.SentinelAddrs.
-func (s *SentinelSet) SentinelAddrs() []string {
-	var addrs []string
-	for _, x := range s.Sentinels {
-		addrs = append(addrs, x.Addr)
-	}
-	return addrs
-}
+func (s *SentinelSet) SentinelAddrs() []string { return addrs(s.Sentinels) }
 
 // Sentinel starts a primary, a replica that is in sync with it, and three
 // Sentinels that agree on the primary; everything is killed when t ends.
