@@ -224,9 +224,11 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock
 		ok := set != nil && set.Val()
 		if err != nil {
 			var rerr redis.Error
-			if !errors.As(err, &rerr) || errors.Is(err, ErrNotReplicated) {
+			if !errors.As(err, &rerr) {
 				// The SET may have reached Redis (its reply was lost or
-				// ctx ended mid-flight): release what may be ours.
+				// ctx ended mid-flight), or did but no replica has it
+				// (ErrNotReplicated): release what may be ours. The
+				// goroutine ends within unlockTimeout.
 				go s.release(context.WithoutCancel(ctx), lk, token)
 			}
 			return nil, wrap(ctx, "lock", err)
