@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh [GO TEST ARGS...] — the one command that runs tokenward's whole test suite.
 #
-#   ./scripts/test.sh                          # gofmt, go vet, staticcheck, go test ./...
+#   ./scripts/test.sh                          # gofmt, go vet, staticcheck, go test: every module
 #   ./scripts/test.sh -run Foo ./client/       # same checks, scoped to the named packages
 #   ./scripts/test.sh -run Foo                 # no package named: every module's packages are appended
 #

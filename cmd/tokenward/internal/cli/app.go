@@ -187,7 +187,7 @@ func keychainError(profile, what string, err error) *Error {
 	if errors.Is(err, keychain.ErrUnavailable) {
 		// The keychain's own message is long (it explains the fix); keep its
 		// first clause and give the fix as the hint.
-		cause := strings.TrimPrefix(trimPrefix(err.Error()), "keychain unavailable: ")
+		cause := strings.TrimPrefix(trimPrefix(err.Error()), "unavailable: ")
 		if i := strings.IndexAny(cause, "(:"); i > 0 {
 			cause = strings.TrimSpace(cause[:i])
 		}

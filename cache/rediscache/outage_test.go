@@ -1,4 +1,4 @@
-package fleet
+package rediscache_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tokenward/tokenward/cache/rediscache"
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/fleet"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -90,15 +90,14 @@ func (s *syncBuffer) String() string {
 // a run: requests keep working from the in-process token and from the
 // token endpoint, with warnings, and nothing panics.
 func TestRedisDownMidRun(t *testing.T) {
-	addr := oidctest.RequireEnv(t, oidctest.EnvRedisAddr)
-	p := newProxy(t, addr)
+	p := newProxy(t, redisAddr(t))
 	rdb := redis.NewClient(&redis.Options{Addr: p.ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer rdb.Close()
 	store := rediscache.New(rdb, &rediscache.Options{Prefix: "tokenward-outage-" + strings.ReplaceAll(t.Name(), "/", "-") + ":"})
 
-	srv := newServer(t, time.Hour)
+	srv := fleet.NewServer(t, time.Hour)
 	var logs syncBuffer
-	src := conf(srv.TokenURL()).PasswordSource(oauth2test.DefaultUsername, oauth2test.DefaultPassword, &tokensource.Options{
+	src := fleet.Conf(srv.TokenURL()).PasswordSource(oauth2test.DefaultUsername, oauth2test.DefaultPassword, &tokensource.Options{
 		Cache: store, RefreshTimeout: 5 * time.Second, LockTTL: time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
@@ -132,7 +131,7 @@ func TestRedisDownMidRun(t *testing.T) {
 			t.Errorf("logs lack %q:\n%s", want, logs.String())
 		}
 	}
-	for _, secret := range []string{first.AccessToken, first.RefreshToken, second.AccessToken, second.RefreshToken, clientSecret, oauth2test.DefaultPassword} {
+	for _, secret := range []string{first.AccessToken, first.RefreshToken, second.AccessToken, second.RefreshToken, fleet.ClientSecret, oauth2test.DefaultPassword} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("a secret leaked into the logs")
 		}

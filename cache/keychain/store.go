@@ -1,18 +1,12 @@
 package keychain
 
 import (
-	"bytes"
-	"compress/flate"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,28 +15,8 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// DefaultChunkSize is the largest keychain item a Store writes unless
-// Options.ChunkSize says otherwise: 2000 characters fit Windows
-// Credential Manager's 2560-byte limit and macOS's ~4 KB command limit
-// (go-keyring base64-encodes once more there) with room for the service
-// and account names.
-const DefaultChunkSize = 2000
-
-// DefaultService is the service name New uses for an empty one.
-const DefaultService = "tokenward"
-
-const (
-	envelopeVersion = 1
-	// maxChunks bounds the items of one entry (16 MiB of text at the
-	// default chunk size); Load treats a head claiming more as corrupt.
-	maxChunks = 8192
-	// maxDecoded bounds what Load inflates, against a hostile item.
-	maxDecoded = 64 << 20
-	// compressMin is the size from which Save tries compression.
-	compressMin = 128
-	// lockStripes serialises this process's operations per account.
-	lockStripes = 64
-)
+// lockStripes serialises this process's operations per account.
+const lockStripes = 64
 
 // Options configures a Store made by NewWithOptions. The zero value (and
 // nil) gives New's behaviour.
@@ -144,18 +118,6 @@ func (s *Store) log() *slog.Logger {
 	return slog.Default()
 }
 
-// account is the keychain account of key's head item: a hash, so no key
-// text is shown in the keychain.
-func account(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "tw-" + hex.EncodeToString(sum[:20])
-}
-
-// chunkAccount is the account of the i-th chunk item of an entry.
-func chunkAccount(acct string, i int) string {
-	return acct + "#" + strconv.Itoa(i)
-}
-
 func (s *Store) lock(acct string) func() {
 	h := sha256.Sum256([]byte(acct))
 	m := &s.locks[int(h[0])%lockStripes]
@@ -163,30 +125,9 @@ func (s *Store) lock(acct string) func() {
 	return m.Unlock
 }
 
-// envelope is the head item of an entry, as JSON.
-type envelope struct {
-	V      int       `json:"v"`
-	Expiry time.Time `json:"exp,omitzero"`
-	Flate  bool      `json:"z,omitempty"` // payload is raw DEFLATE (RFC 1951)
-	// N is the number of chunk items. 0: Data holds the whole payload.
-	N int `json:"n,omitempty"`
-	// Sum is the SHA-256 of the chunks' joined text (base64, no padding).
-	Sum  string `json:"sum,omitempty"`
-	Data string `json:"d,omitempty"` // base64 (standard) of the payload
-}
-
-// fallBack reports whether err makes the Store switch to its fallback
-// (and switches it).
-func (s *Store) fallBack(err error) bool {
-	if s.fallback == nil || !errors.Is(err, ErrUnavailable) {
-		return false
-	}
-	s.useFallback.Store(true)
-	s.warnOnce.Do(func() {
-		s.log().Warn("keychain unavailable; using the configured fallback cache for the rest of this process",
-			slog.String("service", s.service), slog.Any("error", err))
-	})
-	return true
+// corrupt reports a codec error as ErrCorrupt, naming the service.
+func (s *Store) corrupt(err error) error {
+	return fmt.Errorf("%w (service %q): %v", ErrCorrupt, s.service, err)
 }
 
 // Load returns the entry for key, or (nil, nil) when there is none or it
@@ -217,54 +158,30 @@ func (s *Store) load(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, s.wrap("reading entry", err)
 	}
-	var env envelope
-	if json.Unmarshal([]byte(raw), &env) != nil || env.V < 1 {
-		return nil, fmt.Errorf("%w (service %q): the head item is not a tokenward entry", ErrCorrupt, s.service)
-	}
-	if env.V != envelopeVersion {
-		return nil, fmt.Errorf("%w (service %q): entry format version %d is not supported (written by a newer tokenward?)",
-			ErrCorrupt, s.service, env.V)
+	env, err := parseHead(raw)
+	if err != nil {
+		return nil, s.corrupt(err)
 	}
 	if !env.Expiry.IsZero() && !s.clock().Before(env.Expiry) {
 		return nil, nil
 	}
-	text := env.Data
-	if env.N != 0 {
-		if env.N < 0 || env.N > maxChunks || env.Data != "" {
-			return nil, fmt.Errorf("%w (service %q): bad chunk count in the head item", ErrCorrupt, s.service)
+	var b strings.Builder
+	for i := range env.N {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		var b bytes.Buffer
-		for i := range env.N {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			c, err := s.kr.Get(s.service, chunkAccount(acct, i))
-			if errors.Is(err, keyring.ErrNotFound) {
-				return nil, fmt.Errorf("%w (service %q): chunk %d of %d is missing (torn write)", ErrCorrupt, s.service, i, env.N)
-			}
-			if err != nil {
-				return nil, s.wrap("reading chunk", err)
-			}
-			b.WriteString(c)
+		c, err := s.kr.Get(s.service, chunkAccount(acct, i))
+		if errors.Is(err, keyring.ErrNotFound) {
+			return nil, s.corrupt(fmt.Errorf("chunk %d of %d is missing (torn write)", i, env.N))
 		}
-		sum := sha256.Sum256(b.Bytes())
-		if base64.RawStdEncoding.EncodeToString(sum[:]) != env.Sum {
-			return nil, fmt.Errorf("%w (service %q): chunks do not match the checksum (torn write)", ErrCorrupt, s.service)
-		}
-		text = b.String()
-	}
-	payload, err := base64.StdEncoding.DecodeString(text)
-	if err != nil {
-		return nil, fmt.Errorf("%w (service %q): bad base64", ErrCorrupt, s.service)
-	}
-	if env.Flate {
-		payload, err = inflate(payload)
 		if err != nil {
-			return nil, fmt.Errorf("%w (service %q): %v", ErrCorrupt, s.service, err)
+			return nil, s.wrap("reading chunk", err)
 		}
+		b.WriteString(c)
 	}
-	if payload == nil {
-		payload = []byte{}
+	payload, err := decodeEntry(env, b.String())
+	if err != nil {
+		return nil, s.corrupt(err)
 	}
 	return payload, nil
 }
@@ -290,46 +207,23 @@ func (s *Store) Save(ctx context.Context, key string, data []byte, expiry time.T
 }
 
 func (s *Store) save(key string, data []byte, expiry time.Time) error {
-	env := envelope{V: envelopeVersion}
-	if !expiry.IsZero() {
-		env.Expiry = expiry.UTC()
+	head, chunks, err := encodeEntry(data, expiry, s.chunkSize)
+	if err != nil {
+		return fmt.Errorf("keychain: save (service %q): %w", s.service, err)
 	}
-	payload := data
-	if len(data) >= compressMin {
-		if z := deflate(data); len(z) < len(data) {
-			payload, env.Flate = z, true
-		}
-	}
-	text := base64.StdEncoding.EncodeToString(payload)
-
 	acct := account(key)
 	defer s.lock(acct)()
-
-	env.Data = text
-	head, _ := json.Marshal(env)
-	n := 0
-	if len(head) > s.chunkSize {
-		n = (len(text) + s.chunkSize - 1) / s.chunkSize
-		if n > maxChunks {
-			return fmt.Errorf("keychain: save (service %q): value too large (%d characters after compression and base64; at most %d)",
-				s.service, len(text), maxChunks*s.chunkSize)
-		}
-		sum := sha256.Sum256([]byte(text))
-		env.Data, env.N, env.Sum = "", n, base64.RawStdEncoding.EncodeToString(sum[:])
-		head, _ = json.Marshal(env)
-		for i := range n {
-			piece := text[i*s.chunkSize : min((i+1)*s.chunkSize, len(text))]
-			if err := s.kr.Set(s.service, chunkAccount(acct, i), piece); err != nil {
-				return s.wrap("writing chunk", err)
-			}
+	for i, piece := range chunks {
+		if err := s.kr.Set(s.service, chunkAccount(acct, i), piece); err != nil {
+			return s.wrap("writing chunk", err)
 		}
 	}
-	if err := s.kr.Set(s.service, acct, string(head)); err != nil {
+	if err := s.kr.Set(s.service, acct, head); err != nil {
 		return s.wrap("writing entry", err)
 	}
 	// The value is saved; stale chunks are garbage that the next Save or
 	// Delete removes, so failing to remove them is only a warning.
-	if err := s.removeChunks(acct, n); err != nil {
+	if err := s.removeChunks(acct, len(chunks)); err != nil {
 		s.log().Warn("keychain: could not remove stale chunks; the next Save retries",
 			slog.String("service", s.service), slog.Any("error", err))
 	}
@@ -388,8 +282,7 @@ func (s *Store) delete(key string) error {
 	case err != nil:
 		return s.wrap("reading entry", err)
 	default:
-		var env envelope
-		if json.Unmarshal([]byte(raw), &env) == nil && env.N > 0 && env.N <= maxChunks {
+		if env, err := parseHead(raw); err == nil {
 			known = env.N
 		}
 		// Head first: from here on Load sees a miss, not a torn entry.
@@ -406,25 +299,4 @@ func (s *Store) delete(key string) error {
 		}
 	}
 	return nil
-}
-
-func deflate(data []byte) []byte {
-	var b bytes.Buffer
-	w, _ := flate.NewWriter(&b, flate.BestCompression) // the level is valid
-	w.Write(data)                                      // writes to a bytes.Buffer do not fail
-	w.Close()
-	return b.Bytes()
-}
-
-func inflate(z []byte) ([]byte, error) {
-	r := flate.NewReader(bytes.NewReader(z))
-	defer r.Close()
-	out, err := io.ReadAll(io.LimitReader(r, maxDecoded+1))
-	if err != nil {
-		return nil, errors.New("bad compressed data")
-	}
-	if len(out) > maxDecoded {
-		return nil, errors.New("value too large")
-	}
-	return out, nil
 }
