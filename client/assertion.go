@@ -8,15 +8,16 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net/url"
 	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/cryptosigner"
 )
 
 // ClientAssertion authenticates a client with a JWT instead of a shared
@@ -121,14 +122,19 @@ func clientClaims(r assertionRequest) (*assertionClaims, error) {
 	}, nil
 }
 
-// keySigner signs JWTs with one key; it builds its go-jose signer once.
+// keySigner signs JWTs with one key. The JWS is built by hand (header
+// encoded once, one hash, one signature): go-jose's general signer costs
+// 1.5x the raw ECDSA signature, over the 1.3x budget.
 type keySigner struct {
 	key   crypto.Signer
 	keyID string
 	alg   jose.SignatureAlgorithm // "" picks by key type
 
 	once   sync.Once
-	signer jose.Signer
+	header string // base64url of the JOSE header, then "."
+	hash   crypto.Hash
+	opts   crypto.SignerOpts
+	ecSize int // bytes of r and s for ECDSA, else 0
 	err    error
 }
 
@@ -142,16 +148,43 @@ func (k *keySigner) init() {
 		k.err = err
 		return
 	}
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if k.keyID != "" {
-		opts = opts.WithHeader("kid", k.keyID)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: cryptosigner.Opaque(k.key)}, opts)
+	h, err := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid,omitempty"`
+		Typ string `json:"typ"`
+	}{string(alg), k.keyID, "JWT"})
 	if err != nil {
-		k.err = &AssertionError{Reason: "cannot sign with " + string(alg), Err: ErrUnsupportedKey}
+		k.err = &AssertionError{Reason: "cannot encode the header", Err: err}
 		return
 	}
-	k.signer = s
+	k.header = base64.RawURLEncoding.EncodeToString(h) + "."
+	switch alg {
+	case jose.RS256, jose.ES256:
+		k.hash = crypto.SHA256
+	case jose.RS384, jose.ES384:
+		k.hash = crypto.SHA384
+	case jose.RS512, jose.ES512:
+		k.hash = crypto.SHA512
+	case jose.PS256:
+		k.hash = crypto.SHA256
+	case jose.PS384:
+		k.hash = crypto.SHA384
+	case jose.PS512:
+		k.hash = crypto.SHA512
+	}
+	k.opts = k.hash
+	switch alg {
+	case jose.PS256, jose.PS384, jose.PS512:
+		k.opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: k.hash}
+	case jose.ES256:
+		k.ecSize = 32
+	case jose.ES384:
+		k.ecSize = 48
+	case jose.ES512:
+		k.ecSize = 66
+	case jose.EdDSA:
+		k.opts = crypto.Hash(0) // Ed25519 signs the message itself
+	}
 }
 
 // sign returns the compact JWS of claims.
@@ -164,14 +197,45 @@ func (k *keySigner) sign(claims any) (string, error) {
 	if err != nil {
 		return "", &AssertionError{Reason: "cannot encode claims", Err: err}
 	}
-	jws, err := k.signer.Sign(payload)
-	if err != nil {
-		return "", &AssertionError{Reason: "signing failed", Err: err}
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, len(k.header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(2*133))
+	buf = append(buf, k.header...)
+	buf = enc.AppendEncode(buf, payload)
+	digest := buf
+	if k.hash != 0 {
+		h := k.hash.New()
+		h.Write(buf)
+		digest = h.Sum(nil)
 	}
-	out, err := jws.CompactSerialize()
+	sig, err := k.key.Sign(rand.Reader, digest, k.opts)
 	if err != nil {
-		return "", &AssertionError{Reason: "signing failed", Err: err}
+		return "", &AssertionError{Reason: "the key cannot sign", Err: err}
 	}
+	if k.ecSize > 0 {
+		if sig, err = fixedECDSA(sig, k.ecSize); err != nil {
+			return "", &AssertionError{Reason: "the key returned a malformed ECDSA signature", Err: err}
+		}
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+// fixedECDSA converts an ASN.1 DER ECDSA signature (what crypto.Signer
+// returns) to the fixed-size r||s of JWS (RFC 7518 section 3.4).
+func fixedECDSA(der []byte, size int) ([]byte, error) {
+	var rs struct{ R, S *big.Int }
+	rest, err := asn1.Unmarshal(der, &rs)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 || rs.R == nil || rs.S == nil || rs.R.Sign() <= 0 || rs.S.Sign() <= 0 ||
+		rs.R.BitLen() > 8*size || rs.S.BitLen() > 8*size {
+		return nil, errors.New("bad r or s")
+	}
+	out := make([]byte, 2*size)
+	rs.R.FillBytes(out[:size])
+	rs.S.FillBytes(out[size:])
 	return out, nil
 }
 
