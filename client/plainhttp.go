@@ -104,7 +104,10 @@ type InvalidResponseError struct {
 	Endpoint   string // "introspection", "pushed authorization request", ...
 	StatusCode int    // 0 when unknown
 	Reason     string
+	Err        error // a sentinel such as ErrNoClientID, or nil
 }
+
+func (e *InvalidResponseError) Unwrap() error { return e.Err }
 
 func (e *InvalidResponseError) Error() string {
 	s := "client: invalid " + e.Endpoint + " response"
