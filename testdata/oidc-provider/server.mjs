@@ -6,11 +6,20 @@
 // constants mirror the clients below (keep both in sync). State is in memory: a restart forgets
 // every token, grant and session. Verified recipe: shared/recipes/real-services.md, section 4a.
 import Provider, { errors } from 'oidc-provider';
+import * as jose from 'jose'; // oidc-provider's own dependency, for the JWT bearer grant
 
 const PORT = Number(process.env.PORT || 9400);
 const ISSUER = `http://127.0.0.1:${PORT}`;
 const API = 'urn:example:api';           // default resource server (RFC 8707): JWT access tokens
 const API_OPAQUE = 'urn:example:opaque'; // request with resource=urn:example:opaque for opaque tokens
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';       // RFC 7523 section 2.1
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'; // RFC 8693
+const TT_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+const RAR_TYPE = 'payment_initiation'; // the one rich authorization request type (RFC 9396)
+// Public half of client/testdata/private_key_jwt.pem (ES256): the pkjwt client's key, which also
+// signs the JWT bearer grant's service-account assertions (iss SERVICE_ACCOUNT).
+const PKJWT_JWK = {"use": "sig", "kty": "EC", "kid": "tokenward-test-es256", "crv": "P-256", "alg": "ES256", "x": "GUmOO5WxknrFo3JfmzuT37tBUYepphdrz4l8oJZnB-U", "y": "6Jqa9cJfDxnP9dgJ50NGSbGeP4uButoeGX2IhIDFJdk"};
+const SERVICE_ACCOUNT = 'robot@tokenward.test';
 
 const configuration = {
   clients: [
@@ -31,10 +40,46 @@ const configuration = {
       response_types: ['code'], redirect_uris: ['http://127.0.0.1/callback'],
       scope: 'openid offline_access api:read',
     },
+    { // private_key_jwt (RFC 7523 section 2.2) with PKJWT_JWK; also the JWT bearer grant
+      client_id: 'pkjwt', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [PKJWT_JWK] },
+      grant_types: ['client_credentials', JWT_BEARER], response_types: [], redirect_uris: [],
+      scope: 'api:read api:write',
+    },
+    { // client_secret_jwt (HS256 over the secret)
+      client_id: 'sjwt', client_secret: 'sjwt-secret-of-at-least-thirty-two-bytes', token_endpoint_auth_method: 'client_secret_jwt',
+      grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
+      scope: 'api:read api:write',
+    },
+    { // web client that must use pushed authorization requests (RFC 9126)
+      client_id: 'par', client_secret: 'par-secret', require_pushed_authorization_requests: true,
+      grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1:8765/callback'], scope: 'openid offline_access api:read api:write',
+    },
+    { // token exchange (RFC 8693): trades another client's opaque access token for its own
+      client_id: 'tx', client_secret: 'tx-secret',
+      grant_types: [TOKEN_EXCHANGE], response_types: [], redirect_uris: [],
+      scope: 'api:read api:write',
+    },
   ],
   scopes: ['openid', 'offline_access', 'api:read', 'api:write'], // every scope a client may list must be here
   features: {
     devInteractions: { enabled: true },      // built-in login/consent pages (any login/password accepted)
+    pushedAuthorizationRequests: { enabled: true }, // PAR (RFC 9126); the par client requires it
+    registration: { enabled: true },         // open dynamic registration (RFC 7591)
+    registrationManagement: { enabled: true }, // RFC 7592 read/update/delete; rotates the access token on update
+    // DPoP (RFC 9449) with server nonces on every DPoP request (the proof must carry a fresh nonce)
+    dPoP: { enabled: true, nonceSecret: Buffer.alloc(32, 'tokenward-test-dpop-nonce-secret'), requireNonce: () => true },
+    richAuthorizationRequests: {
+      enabled: true,
+      types: { [RAR_TYPE]: { validate(ctx, detail) {
+        if (typeof detail.instructedAmount?.amount !== 'string') throw new errors.InvalidAuthorizationDetails('instructedAmount.amount must be a string');
+      } } },
+      // Policy: grant exactly what was asked, show it on introspection.
+      authorizationDetailsForGrantSource: (ctx, source) => source.rar ?? ctx.oidc.params.authorization_details,
+      authorizationDetailsForAccessToken: (ctx, token, source) => source?.rar ?? ctx.oidc.params.authorization_details,
+      authorizationDetailsForIntrospection: (ctx, token) => token.rar,
+    },
     clientCredentials: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
@@ -73,6 +118,47 @@ const configuration = {
 };
 
 const provider = new Provider(ISSUER, configuration);
+
+// issueFor saves a client-credentials-style access token for the authenticated client (custom
+// grants have no helpers of their own) and answers with it.
+async function issueFor(ctx, extra, exchanged) {
+  const { client } = ctx.oidc;
+  const asked = (ctx.oidc.params.scope || client.scope || '').split(' ').filter(Boolean);
+  const allowed = new Set((client.scope || '').split(' '));
+  if (asked.some((s) => !allowed.has(s))) throw new errors.InvalidScope('requested scope is not allowed', ctx.oidc.params.scope);
+  const token = new ctx.oidc.provider.ClientCredentials({ client, scope: asked.join(' ') || undefined, extra });
+  const value = await token.save();
+  ctx.body = { access_token: value, token_type: 'Bearer', expires_in: token.expiration, scope: token.scope, ...exchanged && { issued_token_type: TT_ACCESS_TOKEN } };
+}
+
+// RFC 7523 section 2.1: a service-account assertion signed with PKJWT_JWK; iss SERVICE_ACCOUNT,
+// aud the issuer or the token endpoint.
+const pkjwtKey = await jose.importJWK(PKJWT_JWK, 'ES256');
+provider.registerGrantType(JWT_BEARER, async (ctx) => {
+  let payload;
+  try {
+    ({ payload } = await jose.jwtVerify(String(ctx.oidc.params.assertion), pkjwtKey, {
+      issuer: SERVICE_ACCOUNT, audience: [ISSUER, `${ISSUER}/token`], maxTokenAge: '1h', requiredClaims: ['sub', 'exp', 'iat'],
+    }));
+  } catch (err) {
+    throw new errors.InvalidGrant(`invalid assertion: ${err.code || 'ERR'}`);
+  }
+  await issueFor(ctx, { assertion_sub: payload.sub }, false);
+}, ['assertion', 'scope']);
+
+// RFC 8693: the subject token must be an opaque access token this server issued (get one with
+// client_credentials and resource=urn:example:opaque); the answer is a token for the tx client
+// that names the subject's client in extra claims (visible on introspection).
+provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
+  const p = ctx.oidc.params;
+  if (p.subject_token_type !== TT_ACCESS_TOKEN) throw new errors.InvalidRequest('unsupported subject_token_type');
+  if (p.requested_token_type && p.requested_token_type !== TT_ACCESS_TOKEN) throw new errors.InvalidRequest('unsupported requested_token_type');
+  if (p.actor_token && !p.actor_token_type) throw new errors.InvalidRequest('actor_token_type missing');
+  const subject = await ctx.oidc.provider.ClientCredentials.find(String(p.subject_token))
+    || await ctx.oidc.provider.AccessToken.find(String(p.subject_token));
+  if (!subject || subject.isExpired) throw new errors.InvalidGrant('subject_token is invalid or expired');
+  await issueFor(ctx, { subject_client_id: subject.clientId, ...p.actor_token && { act: { sub: 'actor' } } }, true);
+}, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'audience', 'scope'], ['audience']);
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 const server = provider.listen(PORT, '127.0.0.1', () => console.log(`oidc-provider listening on ${ISSUER}`));
 server.on('error', (err) => { console.error(`oidc-provider: cannot listen on 127.0.0.1:${PORT}: ${err.message}`); process.exit(1); });
