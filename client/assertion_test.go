@@ -298,3 +298,5 @@ func BenchmarkAssertionES256(b *testing.B) { benchAssertion(b, benchEC()) }
 func BenchmarkRawSignES256(b *testing.B)   { benchRawSign(b, benchEC()) }
 func BenchmarkAssertionRS256(b *testing.B) { benchAssertion(b, benchRSA()) }
 func BenchmarkRawSignRS256(b *testing.B)   { benchRawSign(b, benchRSA()) }
+
+func ecdsaP256() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }

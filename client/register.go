@@ -35,16 +35,31 @@ type ClientMetadata struct {
 	Extra map[string]any `json:"-"`
 }
 
-// MarshalJSON encodes m with its Extra members.
+// MarshalJSON encodes m with its Extra members. An empty but non-nil
+// RedirectURIs, GrantTypes or ResponseTypes is sent as [] (a client
+// without redirects says so), a nil one not at all.
 func (m ClientMetadata) MarshalJSON() ([]byte, error) {
 	type plain ClientMetadata
 	b, err := json.Marshal(plain(m))
-	if err != nil || len(m.Extra) == 0 {
-		return b, err
+	if err != nil {
+		return nil, err
+	}
+	empty := map[string]bool{
+		"redirect_uris":  m.RedirectURIs != nil && len(m.RedirectURIs) == 0,
+		"grant_types":    m.GrantTypes != nil && len(m.GrantTypes) == 0,
+		"response_types": m.ResponseTypes != nil && len(m.ResponseTypes) == 0,
+	}
+	if len(m.Extra) == 0 && !empty["redirect_uris"] && !empty["grant_types"] && !empty["response_types"] {
+		return b, nil
 	}
 	var all map[string]any
 	if err := json.Unmarshal(b, &all); err != nil {
 		return nil, err
+	}
+	for k, e := range empty {
+		if e {
+			all[k] = []string{}
+		}
 	}
 	for k, v := range m.Extra {
 		if _, dup := all[k]; !dup {

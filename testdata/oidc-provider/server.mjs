@@ -20,6 +20,11 @@ const RAR_TYPE = 'payment_initiation'; // the one rich authorization request typ
 // signs the JWT bearer grant's service-account assertions (iss SERVICE_ACCOUNT).
 const PKJWT_JWK = {"use": "sig", "kty": "EC", "kid": "tokenward-test-es256", "crv": "P-256", "alg": "ES256", "x": "GUmOO5WxknrFo3JfmzuT37tBUYepphdrz4l8oJZnB-U", "y": "6Jqa9cJfDxnP9dgJ50NGSbGeP4uButoeGX2IhIDFJdk"};
 const SERVICE_ACCOUNT = 'robot@tokenward.test';
+// askedDetails is the request's authorization_details (a JSON string parameter), already validated.
+const askedDetails = (ctx) => {
+  const d = ctx.oidc.params.authorization_details;
+  return typeof d === 'string' ? JSON.parse(d) : d;
+};
 
 const configuration = {
   clients: [
@@ -27,6 +32,7 @@ const configuration = {
       client_id: 'svc', client_secret: 'svc-secret',
       grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
       scope: 'api:read api:write',
+      authorization_details_types: [RAR_TYPE], // rich authorization requests (RFC 9396)
     },
     { // confidential web client: auth code + PKCE, refresh (rotating), device code
       client_id: 'app', client_secret: 'app-secret',
@@ -76,8 +82,8 @@ const configuration = {
         if (typeof detail.instructedAmount?.amount !== 'string') throw new errors.InvalidAuthorizationDetails('instructedAmount.amount must be a string');
       } } },
       // Policy: grant exactly what was asked, show it on introspection.
-      authorizationDetailsForGrantSource: (ctx, source) => source.rar ?? ctx.oidc.params.authorization_details,
-      authorizationDetailsForAccessToken: (ctx, token, source) => source?.rar ?? ctx.oidc.params.authorization_details,
+      authorizationDetailsForGrantSource: (ctx, source) => source.rar ?? askedDetails(ctx),
+      authorizationDetailsForAccessToken: (ctx, token, source) => source?.rar ?? askedDetails(ctx),
       authorizationDetailsForIntrospection: (ctx, token) => token.rar,
     },
     clientCredentials: { enabled: true },
@@ -115,6 +121,8 @@ const configuration = {
     return grant;
   },
   cookies: { keys: ['test-cookie-key-not-secret'] },
+  // Claims the custom grants (token exchange, JWT bearer) attach to their tokens; introspection shows them.
+  extraTokenClaims: (ctx) => ctx.state?.tokenwardExtra,
 };
 
 const provider = new Provider(ISSUER, configuration);
@@ -126,7 +134,8 @@ async function issueFor(ctx, extra, exchanged) {
   const asked = (ctx.oidc.params.scope || client.scope || '').split(' ').filter(Boolean);
   const allowed = new Set((client.scope || '').split(' '));
   if (asked.some((s) => !allowed.has(s))) throw new errors.InvalidScope('requested scope is not allowed', ctx.oidc.params.scope);
-  const token = new ctx.oidc.provider.ClientCredentials({ client, scope: asked.join(' ') || undefined, extra });
+  ctx.state.tokenwardExtra = extra; // read by extraTokenClaims when the token is saved
+  const token = new ctx.oidc.provider.ClientCredentials({ client, scope: asked.join(' ') || undefined });
   const value = await token.save();
   ctx.body = { access_token: value, token_type: 'Bearer', expires_in: token.expiration, scope: token.scope, ...exchanged && { issued_token_type: TT_ACCESS_TOKEN } };
 }
