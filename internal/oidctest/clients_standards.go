@@ -47,3 +47,16 @@ const (
 
 // DPoP (RFC 9449) is on and every DPoP request must carry a server nonce (use_dpop_nonce).
 const DPoPRequiresNonce = true
+
+// Mutual-TLS clients (RFC 8705). They reach the provider through Metadata.MTLSEndpointAliases
+// (a loopback TLS listener on another port whose server certificate is issued by
+// testdata/oidc-provider/tls/ca.pem) and get certificate-bound tokens (cnf x5t#S256).
+const (
+	// MTLSClientID uses tls_client_auth with tls/client.pem (CN=tokenward-mtls-client, issued by
+	// the test CA).
+	MTLSClientID = "mtls"
+	// MTLSSelfSignedClientID uses self_signed_tls_client_auth with tls/selfsigned.pem.
+	MTLSSelfSignedClientID = "mtls-self"
+	// TLSDir is the test CA's directory, relative to the repository root.
+	TLSDir = "testdata/oidc-provider/tls"
+)

@@ -7,6 +7,9 @@
 // every token, grant and session. Verified recipe: shared/recipes/real-services.md, section 4a.
 import Provider, { errors } from 'oidc-provider';
 import * as jose from 'jose'; // oidc-provider's own dependency, for the JWT bearer grant
+import fs from 'node:fs';
+import https from 'node:https';
+import { X509Certificate } from 'node:crypto';
 
 const PORT = Number(process.env.PORT || 9400);
 const ISSUER = `http://127.0.0.1:${PORT}`;
@@ -20,6 +23,20 @@ const RAR_TYPE = 'payment_initiation'; // the one rich authorization request typ
 // signs the JWT bearer grant's service-account assertions (iss SERVICE_ACCOUNT).
 const PKJWT_JWK = {"use": "sig", "kty": "EC", "kid": "tokenward-test-es256", "crv": "P-256", "alg": "ES256", "x": "GUmOO5WxknrFo3JfmzuT37tBUYepphdrz4l8oJZnB-U", "y": "6Jqa9cJfDxnP9dgJ50NGSbGeP4uButoeGX2IhIDFJdk"};
 const SERVICE_ACCOUNT = 'robot@tokenward.test';
+// mTLS (RFC 8705): a loopback TLS listener on MTLS_PORT (default: any free port) with the test CA in
+// tls/ (server.pem for 127.0.0.1, client.pem issued to CN=tokenward-mtls-client, selfsigned.pem).
+// Its endpoints are announced as mtls_endpoint_aliases; the http listener stays the issuer.
+const tlsFile = (f) => fs.readFileSync(new URL(`./tls/${f}`, import.meta.url));
+const tlsServer = https.createServer({
+  key: tlsFile('server.key'), cert: tlsFile('server.pem'), ca: tlsFile('ca.pem'),
+  requestCert: true, rejectUnauthorized: false, // the provider decides (certificateAuthorized)
+});
+await new Promise((resolve, reject) => {
+  tlsServer.once('error', reject);
+  tlsServer.listen(Number(process.env.MTLS_PORT || 0), '127.0.0.1', resolve);
+});
+const MTLS = `https://127.0.0.1:${tlsServer.address().port}`;
+const SELF_SIGNED_JWK = {"use": "sig", "kty": "EC", "crv": "P-256", "x": "l0m01RfnZfQpDvz9ZORbyreUSajtx3kS57cxZmRE3Ac", "y": "FVhSgOshqTOe4OJr1K4twO2nH4hraOnAEw1HwYCVbBE", "x5c": ["MIIBlzCCAT2gAwIBAgIUDT20OH7FNIr2FKwLSilAkPBl9w8wCgYIKoZIzj0EAwIwIDEeMBwGA1UEAwwVdG9rZW53YXJkLXNlbGYtc2lnbmVkMCAXDTI2MTIwMTIwNTAwM1oYDzIxMjYxMTA3MjA1MDAzWjAgMR4wHAYDVQQDDBV0b2tlbndhcmQtc2VsZi1zaWduZWQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASXSbTVF+dl9CkO/P1k5FvKt5RJqO3HeRLntzFmZETcBxVYUoDrIakznuDia9SuLcDtpx+Ia2jpwBMNR8GAlWwRo1MwUTAdBgNVHQ4EFgQUG7p8PN2RkzQG3x9SYgMkpOlbvpowHwYDVR0jBBgwFoAUG7p8PN2RkzQG3x9SYgMkpOlbvpowDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiBr8Z/p/zgWt8Z080i8ye2bSV3YOjR4YIA9iSpYVF+7wQIhAPDr1A5yUSOQ+2P7Jm2l45+qLO70CpC3Pb45nRydYB2i"], "x5t#S256": "EG4oR8g0IDpGWy7sChCrOyd3kHyIcOoYYg9opkec2lQ"}; // public key and x5c of tls/selfsigned.pem
 // askedDetails is the request's authorization_details (a JSON string parameter), already validated.
 const askedDetails = (ctx) => {
   const d = ctx.oidc.params.authorization_details;
@@ -67,7 +84,26 @@ const configuration = {
       grant_types: [TOKEN_EXCHANGE], response_types: [], redirect_uris: [],
       scope: 'api:read api:write',
     },
+    { // tls_client_auth: the CA-issued certificate with this subject DN; certificate-bound tokens
+      client_id: 'mtls', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=tokenward-mtls-client',
+      tls_client_certificate_bound_access_tokens: true,
+      grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read api:write',
+    },
+    { // self_signed_tls_client_auth with tls/selfsigned.pem; certificate-bound tokens
+      client_id: 'mtls-self', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [SELF_SIGNED_JWK] },
+      tls_client_certificate_bound_access_tokens: true,
+      grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'api:read api:write',
+    },
   ],
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
+    'tls_client_auth', 'self_signed_tls_client_auth'],
+  discovery: {
+    mtls_endpoint_aliases: {
+      token_endpoint: `${MTLS}/token`, revocation_endpoint: `${MTLS}/token/revocation`,
+      introspection_endpoint: `${MTLS}/token/introspection`, device_authorization_endpoint: `${MTLS}/device/auth`,
+      pushed_authorization_request_endpoint: `${MTLS}/request`, userinfo_endpoint: `${MTLS}/me`,
+    },
+  },
   scopes: ['openid', 'offline_access', 'api:read', 'api:write'], // every scope a client may list must be here
   features: {
     devInteractions: { enabled: true },      // built-in login/consent pages (any login/password accepted)
@@ -87,6 +123,18 @@ const configuration = {
       authorizationDetailsForIntrospection: (ctx, token) => token.rar,
     },
     clientCredentials: { enabled: true },
+    mTLS: {
+      enabled: true, tlsClientAuth: true, selfSignedTlsClientAuth: true, certificateBoundAccessTokens: true,
+      getCertificate(ctx) {
+        const peer = ctx.socket.getPeerCertificate?.();
+        return peer?.raw ? new X509Certificate(peer.raw) : undefined;
+      },
+      certificateAuthorized: (ctx) => ctx.socket.authorized === true,
+      certificateSubjectMatches(ctx, property, expected) {
+        if (property !== 'tls_client_auth_subject_dn') return false;
+        return `CN=${ctx.socket.getPeerCertificate().subject.CN}` === expected;
+      },
+    },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
@@ -169,6 +217,7 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
   await issueFor(ctx, { subject_client_id: subject.clientId, ...p.actor_token && { act: { sub: 'actor' } } }, true);
 }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'audience', 'scope'], ['audience']);
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
-const server = provider.listen(PORT, '127.0.0.1', () => console.log(`oidc-provider listening on ${ISSUER}`));
+tlsServer.on('request', provider.callback());
+const server = provider.listen(PORT, '127.0.0.1', () => console.log(`oidc-provider listening on ${ISSUER} (mTLS ${MTLS})`));
 server.on('error', (err) => { console.error(`oidc-provider: cannot listen on 127.0.0.1:${PORT}: ${err.message}`); process.exit(1); });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
