@@ -97,6 +97,12 @@ func TestOAuth2TestStandards(t *testing.T) {
 		t.Error("unpushed request of a RequirePAR client: no error")
 	}
 
+	// The protected resource names this server (RFC 9728).
+	rm, err := DiscoverResource(ctx, srv.ResourceURL(), nil)
+	if err != nil || len(rm.AuthorizationServers) != 1 || rm.AuthorizationServers[0] != srv.URL {
+		t.Errorf("DiscoverResource: %+v, %v", rm, err)
+	}
+
 	// Registration and management.
 	reg, err := Register(ctx, m.RegistrationEndpoint, &ClientMetadata{GrantTypes: []string{"client_credentials"}, Scope: "a"}, nil)
 	if err != nil {

@@ -146,6 +146,7 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("/par", s.handlePAR)
 	mux.HandleFunc("/register", s.handleRegister)
 	mux.HandleFunc("/register/", s.handleRegister)
+	mux.HandleFunc(ResourceMetadataPath, s.handleResourceMetadata)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", s.handleMetadata)
 	mux.HandleFunc("/.well-known/openid-configuration", s.handleMetadata)
 	return mux
