@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"net/http"
 	"net/url"
@@ -68,12 +69,12 @@ func Discover(ctx context.Context, issuer string, hc *http.Client) (*Metadata, e
 			return nil, &DiscoveryError{URL: docURL, Reason: "request failed", Err: err}
 		}
 		if resp.status != http.StatusOK {
-			last = &DiscoveryError{URL: docURL, Reason: "HTTP " + http.StatusText(resp.status)}
+			last = &DiscoveryError{URL: docURL, Reason: fmt.Sprintf("HTTP %d", resp.status)}
 			continue // try the next well-known URI
 		}
 		m := new(Metadata)
 		if err := json.Unmarshal(resp.body, m); err != nil {
-			return nil, &DiscoveryError{URL: docURL, Reason: "document is not a JSON object"}
+			return nil, &DiscoveryError{URL: docURL, Reason: "not a valid metadata document (JSON object with string and array members)"}
 		}
 		m.Raw = json.RawMessage(resp.body)
 		if m.Issuer != issuer {

@@ -233,10 +233,10 @@ func parseRegistration(status int, body []byte) (*Registration, error) {
 		RegistrationAccessToken: r.RegistrationAccessToken, RegistrationClientURI: r.RegistrationClientURI,
 		Metadata: r.ClientMetadata, Raw: json.RawMessage(body),
 	}
-	if r.ClientIDIssuedAt != nil && *r.ClientIDIssuedAt > 0 {
+	if r.ClientIDIssuedAt != nil && *r.ClientIDIssuedAt > 0 && *r.ClientIDIssuedAt < 1e11 { // NumericDate; absurd values ignored
 		reg.ClientIDIssuedAt = time.Unix(int64(*r.ClientIDIssuedAt), 0)
 	}
-	if r.ClientSecretExpiresAt != nil && *r.ClientSecretExpiresAt > 0 {
+	if r.ClientSecretExpiresAt != nil && *r.ClientSecretExpiresAt > 0 && *r.ClientSecretExpiresAt < 1e11 {
 		reg.ClientSecretExpiresAt = time.Unix(int64(*r.ClientSecretExpiresAt), 0)
 	}
 	return reg, nil

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -58,11 +59,11 @@ func fetchResourceMetadata(ctx context.Context, docURL, resource string, hc *htt
 		return nil, &DiscoveryError{URL: docURL, Reason: "request failed", Err: err}
 	}
 	if resp.status != http.StatusOK {
-		return nil, &DiscoveryError{URL: docURL, Reason: "HTTP " + http.StatusText(resp.status)}
+		return nil, &DiscoveryError{URL: docURL, Reason: fmt.Sprintf("HTTP %d", resp.status)}
 	}
 	m := new(ResourceMetadata)
 	if err := json.Unmarshal(resp.body, m); err != nil {
-		return nil, &DiscoveryError{URL: docURL, Reason: "document is not a JSON object"}
+		return nil, &DiscoveryError{URL: docURL, Reason: "not a valid metadata document (JSON object with string and array members)"}
 	}
 	m.Raw = json.RawMessage(resp.body)
 	if m.Resource != resource {

@@ -141,3 +141,20 @@ func TestServiceAccountAssertion(t *testing.T) {
 		t.Errorf("no key: got %v; want ErrUnsupportedKey", err)
 	}
 }
+
+func FuzzParseResponses(f *testing.F) {
+	f.Add([]byte(`{"active":true,"aud":["a"],"exp":1}`))
+	f.Add([]byte(`{"request_uri":"urn:x","expires_in":60}`))
+	f.Add([]byte(`{"client_id":"c","client_id_issued_at":1e300}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if in, err := parseIntrospection(b); err == nil && in == nil {
+			t.Fatal("nil introspection without an error")
+		}
+		if uri, exp, err := parsePAR(b); err == nil && (uri == "" || exp <= 0) {
+			t.Fatalf("parsePAR accepted %q %v", uri, exp)
+		}
+		if r, err := parseRegistration(200, b); err == nil && r.ClientID == "" {
+			t.Fatal("registration without client_id accepted")
+		}
+	})
+}
