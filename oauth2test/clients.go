@@ -1,6 +1,7 @@
 package oauth2test
 
 import (
+	"crypto"
 	"crypto/subtle"
 	"fmt"
 	"mime"
@@ -25,6 +26,12 @@ const (
 	AuthBody
 	// AuthNone is a public client: it sends client_id in the body and no secret.
 	AuthNone
+	// AuthPrivateKeyJWT accepts private_key_jwt client assertions (RFC 7523
+	// section 2.2) signed with Client.PublicKey's private key only.
+	AuthPrivateKeyJWT
+	// AuthSecretJWT accepts client_secret_jwt assertions (HS256 over
+	// Client.Secret) only.
+	AuthSecretJWT
 )
 
 // String returns the name of the constant.
@@ -38,6 +45,10 @@ func (a AuthStyle) String() string {
 		return "AuthBody"
 	case AuthNone:
 		return "AuthNone"
+	case AuthPrivateKeyJWT:
+		return "AuthPrivateKeyJWT"
+	case AuthSecretJWT:
+		return "AuthSecretJWT"
 	}
 	return fmt.Sprintf("AuthStyle(%d)", int(a))
 }
@@ -144,6 +155,18 @@ type Client struct {
 	// exp and jti, so that clients can test falling back to exp when the
 	// response omits expires_in.
 	JWTAccessTokens bool
+
+	// PublicKey verifies the client's private_key_jwt assertions
+	// (AuthPrivateKeyJWT) and the assertions of its JWT bearer grants
+	// (GrantJWTBearer): an *rsa.PublicKey, *ecdsa.PublicKey or
+	// ed25519.PublicKey.
+	PublicKey crypto.PublicKey
+
+	// RequirePAR makes the authorization endpoint accept only pushed
+	// requests (RFC 9126 require_pushed_authorization_requests).
+	RequirePAR bool
+
+	registeredMetadata map[string]any // RFC 7591 metadata of a registered client
 }
 
 // validate reports a problem with a client registration.
@@ -151,7 +174,7 @@ func (c *Client) validate() error {
 	if c.ID == "" {
 		return fmt.Errorf("oauth2test: client with an empty ID")
 	}
-	if c.AuthStyle < AuthAny || c.AuthStyle > AuthNone {
+	if c.AuthStyle < AuthAny || c.AuthStyle > AuthSecretJWT {
 		return fmt.Errorf("oauth2test: client %q: unknown %v", c.ID, c.AuthStyle)
 	}
 	if c.BodyFormat < AnyBody || c.BodyFormat > JSONOnly {
@@ -235,6 +258,9 @@ func (c *Client) redirectURI(requested string) (string, string) {
 // request (token, device authorization, revocation), enforcing its
 // authentication style and body format. Callers hold s.mu.
 func (s *Server) authenticate(req *Request) (*Client, *oauthError) {
+	if _, ok := req.Params["client_assertion"]; ok {
+		return s.verifyAssertion(req)
+	}
 	bodyID, hasBodyID := req.Params["client_id"]
 	bodySecret := req.Params["client_secret"]
 	id := bodyID
@@ -250,9 +276,12 @@ func (s *Server) authenticate(req *Request) (*Client, *oauthError) {
 	if id == "" {
 		return nil, errInvalidClient("missing client authentication")
 	}
-	c := s.clients[id]
+	c := s.lookupClient(id)
 	if c == nil {
 		return nil, errInvalidClient("unknown client")
+	}
+	if c.AuthStyle == AuthPrivateKeyJWT || c.AuthStyle == AuthSecretJWT {
+		return nil, errInvalidClient("client must authenticate with a client assertion")
 	}
 	if e := checkBodyFormat(c, req); e != nil {
 		return nil, e

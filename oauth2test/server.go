@@ -46,6 +46,7 @@ type Server struct {
 	resourceReqs  int
 	lastToken     *Request
 	issuedAccess  int
+	std           *extState // standards beyond client secrets (standards.go)
 }
 
 // NewServer starts and returns a new Server. tb may be nil, for programs such
@@ -141,6 +142,11 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("/device", s.handleDevice)
 	mux.HandleFunc("/resource", s.handleResource)
 	mux.HandleFunc("/revoke", s.handleRevoke)
+	mux.HandleFunc("/introspect", s.handleIntrospect)
+	mux.HandleFunc("/par", s.handlePAR)
+	mux.HandleFunc("/register", s.handleRegister)
+	mux.HandleFunc("/register/", s.handleRegister)
+	mux.HandleFunc(ResourceMetadataPath, s.handleResourceMetadata)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", s.handleMetadata)
 	mux.HandleFunc("/.well-known/openid-configuration", s.handleMetadata)
 	return mux
