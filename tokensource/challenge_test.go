@@ -8,24 +8,24 @@ import (
 func TestParseChallenges(t *testing.T) {
 	tests := []struct {
 		in   string
-		want []Challenge
+		want []challenge
 	}{
 		{`Bearer realm="api", error="invalid_token", error_description="The access token expired"`,
-			[]Challenge{{"Bearer", map[string]string{"realm": "api", "error": "invalid_token", "error_description": "The access token expired"}}}},
-		{`Bearer error=invalid_token`, []Challenge{{"Bearer", map[string]string{"error": "invalid_token"}}}},
+			[]challenge{{"Bearer", map[string]string{"realm": "api", "error": "invalid_token", "error_description": "The access token expired"}}}},
+		{`Bearer error=invalid_token`, []challenge{{"Bearer", map[string]string{"error": "invalid_token"}}}},
 		{`Basic realm="x", Bearer error="invalid_token"`,
-			[]Challenge{{"Basic", map[string]string{"realm": "x"}}, {"Bearer", map[string]string{"error": "invalid_token"}}}},
-		{`Bearer`, []Challenge{{"Bearer", map[string]string{}}}},
-		{`Bearer realm="a \"quoted\" realm"`, []Challenge{{"Bearer", map[string]string{"realm": `a "quoted" realm`}}}},
-		{`BEARER ERROR="invalid_token"`, []Challenge{{"BEARER", map[string]string{"error": "invalid_token"}}}},
+			[]challenge{{"Basic", map[string]string{"realm": "x"}}, {"Bearer", map[string]string{"error": "invalid_token"}}}},
+		{`Bearer`, []challenge{{"Bearer", map[string]string{}}}},
+		{`Bearer realm="a \"quoted\" realm"`, []challenge{{"Bearer", map[string]string{"realm": `a "quoted" realm`}}}},
+		{`BEARER ERROR="invalid_token"`, []challenge{{"BEARER", map[string]string{"error": "invalid_token"}}}},
 		{``, nil},
-		{`"unterminated`, []Challenge{{"unterminated", map[string]string{}}}},
-		{`Bearer realm="unterminated`, []Challenge{{"Bearer", map[string]string{"realm": "unterminated"}}}},
+		{`"unterminated`, []challenge{{"unterminated", map[string]string{}}}},
+		{`Bearer realm="unterminated`, []challenge{{"Bearer", map[string]string{"realm": "unterminated"}}}},
 	}
 	for _, tt := range tests {
-		got := ParseChallenges(tt.in)
+		got := parseChallenges(tt.in)
 		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseChallenges(%q) = %v; want %v", tt.in, got, tt.want)
+			t.Errorf("parseChallenges(%q) = %v; want %v", tt.in, got, tt.want)
 		}
 	}
 }

@@ -3,8 +3,13 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 )
@@ -18,20 +23,103 @@ import (
 // request once more with a new one, provided the body can be replayed
 // (the request has no body, or has GetBody).
 //
+// A token goes only where it was meant to: Transport authorizes requests
+// to one origin (scheme, host and port), the first one it sees, and only
+// over https, or plain http to a loopback host. It refuses any other
+// request with an error matching ErrRefusedOrigin, before sending it.
+//
 // Transport never modifies the caller's request. It is safe for concurrent
-// use when Source and Base are.
+// use when Source and Base are. It must not be copied after first use.
 type Transport struct {
 	// Source supplies the tokens. It must not be nil.
 	Source Source
 	// Base is the RoundTripper that sends the requests; nil means
 	// http.DefaultTransport.
 	Base http.RoundTripper
+
+	origin atomic.Pointer[string] // of the first request authorized
 }
 
+// ErrRefusedOrigin is returned for a request or redirect that would send
+// a token to another origin than the first request's, or over plain http
+// to a host that is not loopback.
+var ErrRefusedOrigin = errors.New("tokensource: refusing to send the token")
+
 // NewClient returns an http.Client that authorizes its requests with
-// tokens from src, through a [Transport] over http.DefaultTransport.
+// tokens from src, through a [Transport] over http.DefaultTransport. It
+// follows redirects within the origin of the request that started them
+// and refuses the others (and https to http) with an error matching
+// ErrRefusedOrigin.
 func NewClient(src Source) *http.Client {
-	return &http.Client{Transport: &Transport{Source: src}}
+	return NewClientWithBase(src, nil)
+}
+
+// NewClientWithBase is NewClient with the RoundTripper that sends the
+// requests (a nil base means http.DefaultTransport): the place for
+// proxies, custom TLS or instrumentation.
+func NewClientWithBase(src Source, base http.RoundTripper) *http.Client {
+	return &http.Client{Transport: &Transport{Source: src, Base: base}, CheckRedirect: checkRedirect}
+}
+
+// checkRedirect allows at most 10 redirects, within the first request's
+// origin and never from https to http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("tokensource: stopped after 10 redirects")
+	}
+	from, to := originOf(via[0].URL), originOf(req.URL)
+	if from != to {
+		return fmt.Errorf("%w to %s: redirected from %s", ErrRefusedOrigin, to, from)
+	}
+	return nil
+}
+
+// originOf is u's origin: scheme, lower-case host and port (RFC 6454).
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// allowed checks that a token may be sent to u: https, or http to a
+// loopback host, and the origin t authorized first.
+func (t *Transport) allowed(u *url.URL) error {
+	o := originOf(u)
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return fmt.Errorf("%w to %s: plain http to a host that is not loopback", ErrRefusedOrigin, o)
+		}
+	default:
+		return fmt.Errorf("%w to %s: not https", ErrRefusedOrigin, o)
+	}
+	if p := t.origin.Load(); p != nil {
+		if *p != o {
+			return fmt.Errorf("%w to %s: this Transport authorizes %s", ErrRefusedOrigin, o, *p)
+		}
+		return nil
+	}
+	if !t.origin.CompareAndSwap(nil, &o) && *t.origin.Load() != o {
+		return fmt.Errorf("%w to %s: this Transport authorizes %s", ErrRefusedOrigin, o, *t.origin.Load())
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // invalidator is implemented by sources that can drop a rejected token.
@@ -48,6 +136,10 @@ var errNilResponse = errors.New("tokensource: Transport.Base returned a nil resp
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.allowed(req.URL); err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	hdr, tok, err := t.authorization(req.Context())
 	if err != nil {
 		closeBody(req)
