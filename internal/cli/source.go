@@ -7,6 +7,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/internal/record"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -109,9 +110,9 @@ func (a *App) loadToken(ctx context.Context, name string) (*oauth2.Token, error)
 	if data == nil {
 		return nil, nil
 	}
-	tok, err := tokensource.Decode(data)
+	r, err := record.Decode(data)
 	if err != nil {
 		return nil, nil // a corrupt entry is a miss, as in tokensource
 	}
-	return tok, nil
+	return r.Token, nil
 }
