@@ -46,10 +46,10 @@ func (c *Cached) succeed(scheduled bool) {
 	c.mu.Lock()
 	c.failures = 0
 	c.lastErr = nil
-	if scheduled {
-		c.rejected = 0
-	}
 	c.mu.Unlock()
+	if scheduled {
+		c.rejected.Store(0)
+	}
 	c.nextTry.Store(0)
 }
 

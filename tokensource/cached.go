@@ -46,11 +46,11 @@ type Cached struct {
 
 	nextTry  atomic.Int64 // unix nanoseconds before which no refresh is tried (backoff)
 	asyncOn  atomic.Bool  // a background refresh goroutine is running
+	rejected atomic.Int32 // tokens invalidated in a row with no response accepted in between
 	mu       sync.Mutex   // guards the fields below; never held during I/O
 	failures int
 	lastErr  error
 	badToken string // access token reported invalid; never adopted again from the cache
-	rejected int    // tokens invalidated in a row, each renewed on invalidation
 	identity string // whom this source's tokens are for, once known ("" unknown)
 }
 
@@ -185,10 +185,11 @@ func (c *Cached) header(ctx context.Context) ([]string, *oauth2.Token, error) {
 // served.
 //
 // Invalidate does not reset the backoff of failed renewals, and a source
-// whose renewed tokens are rejected in a row backs off too: a resource
-// server that rejects every token causes one renewal per backoff period
-// (1 s doubling up to a minute), not one per request. Meanwhile the
-// rejected token is served until it expires.
+// whose renewed tokens keep being rejected (more than two in a row with no
+// response accepted in between by a [Transport]) backs off too: a
+// resource server that rejects every token causes one renewal per backoff
+// period (1 s doubling up to a minute), not one per request. Meanwhile
+// the rejected token is served until it expires.
 func (c *Cached) Invalidate(tok *oauth2.Token) {
 	for {
 		e := c.cur.Load()
@@ -212,11 +213,9 @@ func (c *Cached) Invalidate(tok *oauth2.Token) {
 			now := c.clk.Now()
 			c.mu.Lock()
 			c.badToken = e.tok.AccessToken
-			c.rejected++
-			n := c.rejected
 			c.mu.Unlock()
-			if n > 1 { // the previous renewal's token was rejected too
-				until := now.Add(backoff(n-1, maxBackoffServing)).UnixNano()
+			if n := int(c.rejected.Add(1)); n > 2 { // renewed tokens keep being rejected
+				until := now.Add(backoff(n-2, maxBackoffServing)).UnixNano()
 				if until > c.nextTry.Load() {
 					c.nextTry.Store(until)
 				}
@@ -253,14 +252,14 @@ func (c *Cached) serve(ctx context.Context) (*entry, error) {
 		return ne, nil
 	}
 	if c.inBackoff(now) {
-		if e.usable(now) {
-			return e, nil // rejected, but renewals are backed off: see Invalidate
-		}
 		c.mu.Lock()
 		err := c.lastErr
 		c.mu.Unlock()
 		if err != nil {
 			return nil, &RefreshError{Err: err}
+		}
+		if e.usable(now) {
+			return e, nil // rejected, but renewals are backed off: see Invalidate
 		}
 	}
 	return c.refreshWait(ctx, false)
@@ -280,6 +279,14 @@ func (c *Cached) arm(e *entry, now time.Time) {
 	}
 	flag := e.fresh
 	c.clk.AfterFunc(d, func() { flag.Store(false) })
+}
+
+// accepted reports that a resource server accepted the current token,
+// which ends a run of rejected tokens.
+func (c *Cached) accepted() {
+	if c.rejected.Load() != 0 {
+		c.rejected.Store(0)
+	}
 }
 
 func (c *Cached) inBackoff(now time.Time) bool {

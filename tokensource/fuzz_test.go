@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
 )
 
 // Fuzz targets for what this package parses: WWW-Authenticate headers

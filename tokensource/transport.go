@@ -150,6 +150,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errNilResponse
 	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.accepted(err)
 		return resp, err
 	}
 	inv, ok := t.Source.(invalidator)
@@ -173,7 +174,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		retry.Body = body
 	}
 	drain(resp.Body)
-	return t.base().RoundTrip(retry)
+	resp, err = t.base().RoundTrip(retry)
+	if err == nil && resp != nil && resp.StatusCode != http.StatusUnauthorized {
+		t.accepted(nil)
+	}
+	return resp, err
+}
+
+// accepted tells a Cached source that a response did not reject its token.
+func (t *Transport) accepted(err error) {
+	if c, ok := t.Source.(*Cached); ok && err == nil {
+		c.accepted()
+	}
 }
 
 // authorization returns the Authorization header value and its token.
