@@ -128,7 +128,7 @@ func TestCachedNeverAdoptsOlderRecord(t *testing.T) {
 	mustToken(t, c) // at-1, version v1
 	old := cache.data["k"]
 	clk.Advance(2 * time.Hour)
-	mustToken(t, c) // at-2/rt-2, version v2
+	mustToken(t, c)       // at-2/rt-2, version v2
 	cache.data["k"] = old // restored from a backup: at-1/rt-1 (rt-1 is dead)
 	c.Invalidate(nil)
 	tok := mustToken(t, c)
