@@ -3,8 +3,8 @@ package tokensource
 import (
 	"reflect"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 func TestParseChallenges(t *testing.T) {
