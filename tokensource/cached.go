@@ -241,7 +241,10 @@ func (c *Cached) serve(ctx context.Context) (*entry, error) {
 		if c.inBackoff(now) {
 			return e, nil
 		}
-		if c.opts.AsyncRefresh {
+		if c.opts.AsyncRefresh || c.failing() {
+			// While renewal fails, callers do not wait on the failing
+			// endpoint: they keep the valid token and the renewal goes on
+			// in the background.
 			c.refreshAsync(ctx)
 			return e, nil
 		}
@@ -279,6 +282,13 @@ func (c *Cached) arm(e *entry, now time.Time) {
 	}
 	flag := e.fresh
 	c.clk.AfterFunc(d, func() { flag.Store(false) })
+}
+
+// failing reports whether the last renewal failed.
+func (c *Cached) failing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failures > 0
 }
 
 // accepted reports that a resource server accepted the current token,
