@@ -136,13 +136,6 @@ func (o *Options) logger() *slog.Logger {
 	return o.Logger
 }
 
-func (o *Options) cache() Cache {
-	if o == nil {
-		return nil
-	}
-	return o.Cache
-}
-
 func (o *Options) observer() Observer {
 	if o == nil || o.Observer == nil {
 		return nopObserver{}
