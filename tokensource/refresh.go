@@ -193,6 +193,7 @@ func (c *Cached) failNow(err error) error {
 // still-valid token (from memory or the cache) or fails with ErrNotLocked.
 func (c *Cached) unlocked(ctx context.Context, held *entry, lerr error) (*entry, error) {
 	err := fmt.Errorf("%w: %w", ErrNotLocked, lerr)
+	c.opts.logger().Warn("tokensource: cache lock failed; not renewing a refresh token without it", "key", c.key, "err", lerr)
 	now := c.clk.Now()
 	if held.usable(now) && !held.invalid {
 		c.fail(err, now)
