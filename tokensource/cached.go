@@ -47,6 +47,7 @@ type Cached struct {
 	nextTry  atomic.Int64 // unix nanoseconds before which no refresh is tried (backoff)
 	asyncOn  atomic.Bool  // a background refresh goroutine is running
 	rejected atomic.Int32 // tokens invalidated in a row with no response accepted in between
+	hungTo   atomic.Int64 // unix nanoseconds until which the cache is deemed hung
 	mu       sync.Mutex   // guards the fields below; never held during I/O
 	failures int
 	lastErr  error

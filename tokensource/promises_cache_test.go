@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,37 +276,38 @@ func TestCachedAdoptsPeerRotationBeforeSaving(t *testing.T) {
 
 // blockingCache answers no call until its context ends, like a Redis that
 // accepts connections and never answers.
-type blockingCache struct{}
+type blockingCache struct{ calls *atomic.Int32 }
 
-func (blockingCache) Load(ctx context.Context, key string) ([]byte, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
-func (blockingCache) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
+func (b blockingCache) block(ctx context.Context) error {
+	b.calls.Add(1)
 	<-ctx.Done()
 	return ctx.Err()
 }
 
-func (blockingCache) Delete(ctx context.Context, key string) error {
-	<-ctx.Done()
-	return ctx.Err()
+func (b blockingCache) Load(ctx context.Context, key string) ([]byte, error) {
+	return nil, b.block(ctx)
 }
 
-func (blockingCache) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
+func (b blockingCache) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
+	return b.block(ctx)
+}
+
+func (b blockingCache) Delete(ctx context.Context, key string) error { return b.block(ctx) }
+
+func (b blockingCache) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
+	return nil, b.block(ctx)
 }
 
 // Each cache call has its own budget: a hung cache does not eat the
 // refresh budget, and the first token comes from the source.
 func TestCachedHungCacheHasItsOwnBudget(t *testing.T) {
+	var calls atomic.Int32
 	tests := []struct {
 		name  string
 		cache Cache
 	}{
-		{"cache", struct{ Cache }{blockingCache{}}},
-		{"locker cache", blockingCache{}},
+		{"cache", struct{ Cache }{blockingCache{&calls}}},
+		{"locker cache", blockingCache{&calls}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,13 +315,14 @@ func TestCachedHungCacheHasItsOwnBudget(t *testing.T) {
 			src := &fakeSource{clk: clk, life: time.Hour}
 			c := newTestCached(t, src, clk, &Options{Cache: tt.cache, CacheKey: "k", RefreshTimeout: time.Minute})
 			c.budget = 50 * time.Millisecond
+			calls.Store(0)
 			start := time.Now()
 			tok, err := c.TokenContext(context.Background())
 			if err != nil || tok.AccessToken != "at-1" {
 				t.Fatalf("got %v, %v; want at-1 from the source", tok, err)
 			}
-			if d := time.Since(start); d > time.Second {
-				t.Errorf("took %v; want a few cache budgets (50ms each)", d)
+			if d, n := time.Since(start), calls.Load(); d > time.Second || n != 1 {
+				t.Errorf("took %v and %d cache calls; want one cache budget (50ms), then the cache skipped", d, n)
 			}
 		})
 	}

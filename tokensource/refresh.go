@@ -217,12 +217,16 @@ func (c *Cached) lock(ctx context.Context, l Locker) (context.Context, func(), e
 		wait = c.opts.refreshTimeout()
 	}
 	lease := c.opts.lockTTL()
+	if c.renewer == nil && c.hung() {
+		return nil, nil, errCacheHung
+	}
 	lctx, lcancel := context.WithTimeout(ctx, wait)
 	defer lcancel()
 	start := time.Now()
 	unlock, err := l.Lock(lctx, c.key, lease)
 	c.opts.observer().LockWaited(ctx, time.Since(start), err == nil)
 	if err != nil {
+		c.checkHung(ctx, lctx)
 		return nil, nil, err
 	}
 	// The lease counts from before Lock was called: the guarded work ends
@@ -237,8 +241,12 @@ func (c *Cached) lock(ctx context.Context, l Locker) (context.Context, func(), e
 // record older than held (which it writes back) are misses with a
 // warning. err is ErrIdentityMismatch, or nil.
 func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *entry, err error) {
+	if c.renewer == nil && c.hung() {
+		return record.Record{}, nil, nil // a renewer always reads the record it renews from
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.budget)
 	data, lerr := c.opts.Cache.Load(cctx, c.key)
+	c.checkHung(ctx, cctx)
 	cancel()
 	result := CacheMiss
 	defer func() { c.opts.observer().CacheUsed(ctx, CacheLoad, result) }()
@@ -298,8 +306,12 @@ func (c *Cached) save(ctx context.Context, e *entry, id string) {
 		c.opts.logger().Warn("tokensource: cannot encode token for the cache", "key", c.key, "err", err)
 		return
 	}
+	if c.hung() && (c.renewer == nil || e.tok.RefreshToken == "") {
+		return // no rotated refresh token exists only in memory
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.budget)
 	err = c.opts.Cache.Save(cctx, c.key, data, record.Expiry(e.tok, e.saved))
+	c.checkHung(ctx, cctx)
 	cancel()
 	if err != nil {
 		c.opts.observer().CacheUsed(ctx, CacheSave, CacheError)
@@ -307,6 +319,29 @@ func (c *Cached) save(ctx context.Context, e *entry, id string) {
 		return
 	}
 	c.opts.observer().CacheUsed(ctx, CacheSave, CacheOK)
+}
+
+// errCacheHung is the lock error while the cache is deemed hung.
+var errCacheHung = errors.New("tokensource: the cache did not answer within its budget")
+
+// hungFor is how long a cache that let a call run out its budget is
+// skipped (Lock and Load of sources that are not renewers; Save unless it
+// holds a renewer's rotated refresh token), so
+// that one refresh pays for a hung cache once, not once per call.
+const hungFor = 30 * time.Second
+
+// hung reports whether the cache is deemed hung.
+func (c *Cached) hung() bool {
+	n := c.hungTo.Load()
+	return n != 0 && c.clk.Now().UnixNano() < n
+}
+
+// checkHung marks the cache hung when the call's own budget (cctx) ran
+// out while the refresh (ctx) had time left.
+func (c *Cached) checkHung(ctx, cctx context.Context) {
+	if cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		c.hungTo.Store(c.clk.Now().Add(hungFor).UnixNano())
+	}
 }
 
 // adopt makes e, a fresh token from the cache, the current one.
