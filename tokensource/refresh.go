@@ -274,7 +274,9 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 		result = CacheError
 		return record.Record{}, nil, ErrIdentityMismatch
 	}
-	if held != nil && held.version > r.Version {
+	if held != nil && r.Version != 0 && held.version > r.Version {
+		// (A record without a version, from a process of an earlier
+		// release, is not known to be older: it may hold a rotation.)
 		// The cache lost the newer record this process holds (a
 		// failover, a restore): never go back to it; put ours back.
 		c.opts.logger().Warn("tokensource: cache entry older than the token held; writing the newer one back", "key", c.key)

@@ -35,7 +35,7 @@ type Record struct {
 	// Saved is when the token was obtained; its lifetime counts from it.
 	Saved time.Time
 	// Version orders the records of one key: a larger one is newer. Zero
-	// (records written before versions existed) is older than any other.
+	// (records written before versions existed) is unordered.
 	Version uint64
 	// Identity names whom the token is for (see [IdentityOf]); "" when
 	// unknown.
