@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
@@ -55,9 +56,8 @@ type Cached struct {
 	identity string // whom this source's tokens are for, once known ("" unknown)
 }
 
-// entry is one token with its precomputed schedule. Entries are immutable;
-// fresh is a separate allocation so that the timer that clears it holds
-// nothing else.
+// entry is one token with its precomputed schedule. Entries are immutable
+// except for fresh.
 type entry struct {
 	tok       *oauth2.Token
 	header    []string  // Authorization header value
@@ -66,7 +66,7 @@ type entry struct {
 	invalid   bool      // reported invalid by Invalidate
 	version   uint64    // of the cache record; 0 when not from or for a cache
 	saved     time.Time // when the token was obtained
-	fresh     *atomic.Bool
+	fresh     atomic.Bool
 }
 
 // tokenState is what a Cached may do with a token at a given time.
@@ -209,7 +209,7 @@ func (c *Cached) Invalidate(tok *oauth2.Token) {
 			return
 		}
 		ne := &entry{tok: e.tok, header: e.header, refreshAt: e.refreshAt, expiry: e.expiry, invalid: true,
-			version: e.version, saved: e.saved, fresh: new(atomic.Bool)}
+			version: e.version, saved: e.saved}
 		if c.cur.CompareAndSwap(e, ne) {
 			now := c.clk.Now()
 			c.mu.Lock()
@@ -270,8 +270,8 @@ func (c *Cached) serve(ctx context.Context) (*entry, error) {
 }
 
 // arm marks e fresh and schedules the flag's reset at its refresh time
-// (or within maxFreshCheck, whichever is first). The timer holds only the
-// flag, so that a dropped Cached and its token can be collected at once.
+// (or within maxFreshCheck, whichever is first). The timer holds e only
+// weakly, so that a dropped Cached and its token can be collected at once.
 func (c *Cached) arm(e *entry, now time.Time) {
 	if e.refreshAt.IsZero() {
 		e.fresh.Store(true)
@@ -281,8 +281,12 @@ func (c *Cached) arm(e *entry, now time.Time) {
 	if d <= 0 || !e.fresh.CompareAndSwap(false, true) {
 		return
 	}
-	flag := e.fresh
-	c.clk.AfterFunc(d, func() { flag.Store(false) })
+	w := weak.Make(e)
+	c.clk.AfterFunc(d, func() {
+		if e := w.Value(); e != nil {
+			e.fresh.Store(false)
+		}
+	})
 }
 
 // failing reports whether the last renewal failed.
@@ -308,7 +312,7 @@ func (c *Cached) inBackoff(now time.Time) bool {
 // newEntry schedules tok, obtained at the given time. Times are compared
 // on the wall clock.
 func (c *Cached) newEntry(tok *oauth2.Token, obtained time.Time) *entry {
-	e := &entry{tok: tok, header: []string{authHeader(tok)}, saved: obtained, fresh: new(atomic.Bool)}
+	e := &entry{tok: tok, header: []string{authHeader(tok)}, saved: obtained}
 	if tok.Expiry.IsZero() {
 		return e
 	}

@@ -37,7 +37,7 @@ type Transport struct {
 	// http.DefaultTransport.
 	Base http.RoundTripper
 
-	origin atomic.Pointer[string] // of the first request authorized
+	origin atomic.Pointer[origin] // of the first request authorized
 }
 
 // ErrRefusedOrigin is returned for a request or redirect that would send
@@ -67,49 +67,62 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("tokensource: stopped after 10 redirects")
 	}
-	from, to := originOf(via[0].URL), originOf(req.URL)
-	if from != to {
+	if from, to := originOf(via[0].URL), originOf(req.URL); from != to {
 		return fmt.Errorf("%w to %s: redirected from %s", ErrRefusedOrigin, to, from)
 	}
 	return nil
 }
 
-// originOf is u's origin: scheme, lower-case host and port (RFC 6454).
-func originOf(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port == "" {
-		switch scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return scheme + "://" + net.JoinHostPort(host, port)
+// origin is a URL's origin (RFC 6454): lower-case scheme and host, and
+// port.
+type origin struct{ scheme, host, port string }
+
+func originOf(u *url.URL) origin {
+	return origin{strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), portOf(u)}
 }
+
+// portOf is u's port, or its scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// is reports whether u has origin o, without allocating.
+func (o origin) is(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, o.scheme) && strings.EqualFold(u.Hostname(), o.host) && portOf(u) == o.port
+}
+
+func (o origin) String() string { return o.scheme + "://" + net.JoinHostPort(o.host, o.port) }
 
 // allowed checks that a token may be sent to u: https, or http to a
 // loopback host, and the origin t authorized first.
 func (t *Transport) allowed(u *url.URL) error {
+	if p := t.origin.Load(); p != nil && p.is(u) {
+		return nil // the fast path: the pinned origin was checked when pinned
+	}
 	o := originOf(u)
-	switch strings.ToLower(u.Scheme) {
+	switch o.scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !isLoopback(o.host) {
 			return fmt.Errorf("%w to %s: plain http to a host that is not loopback", ErrRefusedOrigin, o)
 		}
 	default:
 		return fmt.Errorf("%w to %s: not https", ErrRefusedOrigin, o)
 	}
-	if p := t.origin.Load(); p != nil {
-		if *p != o {
-			return fmt.Errorf("%w to %s: this Transport authorizes %s", ErrRefusedOrigin, o, *p)
-		}
+	if t.origin.CompareAndSwap(nil, &o) {
 		return nil
 	}
-	if !t.origin.CompareAndSwap(nil, &o) && *t.origin.Load() != o {
-		return fmt.Errorf("%w to %s: this Transport authorizes %s", ErrRefusedOrigin, o, *t.origin.Load())
+	if p := t.origin.Load(); !p.is(u) {
+		return fmt.Errorf("%w to %s: this Transport authorizes %s", ErrRefusedOrigin, o, *p)
 	}
 	return nil
 }
