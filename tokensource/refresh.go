@@ -207,14 +207,14 @@ func (c *Cached) unlocked(ctx context.Context, held *entry, lerr error) (*entry,
 	return nil, c.failNow(err)
 }
 
-// lock takes the refresh lock. A renewer waits up to its whole refresh
-// budget (a peer's refresh may take that long); other sources wait one
-// cache call's budget and then refresh without it. The returned context
-// ends when the lease does.
+// lock takes the refresh lock. A renewer waits up to half its refresh
+// budget (a peer's refresh may take long; the other half is for its own);
+// other sources wait one cache call's budget and then refresh without it.
+// The returned context ends when the lease does.
 func (c *Cached) lock(ctx context.Context, l Locker) (context.Context, func(), error) {
 	wait := c.budget
 	if c.renewer != nil {
-		wait = c.opts.refreshTimeout()
+		wait = c.opts.refreshTimeout() / 2
 	}
 	lease := c.opts.lockTTL()
 	if c.renewer == nil && c.hung() {
