@@ -144,8 +144,11 @@ var ErrIdentityMismatch = errors.New("tokensource: the cache entry under CacheKe
 // Key returns the cache key of this source (Options.CacheKey), or "".
 func (c *Cached) Key() string { return c.key }
 
-// String describes c by its cache key, without any token, for %v and %s.
-func (c *Cached) String() string { return "tokensource.Cached{key_hash: " + strconv.Quote(c.keyHash) + "}" }
+// String describes c by the hash of its cache key, without any token, for
+// %v and %s.
+func (c *Cached) String() string {
+	return "tokensource.Cached{key_hash: " + strconv.Quote(c.keyHash) + "}"
+}
 
 // GoString describes c without any token, for %#v.
 func (c *Cached) GoString() string { return c.String() }
