@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/record"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -238,8 +239,8 @@ func (u *UserTokens) Delete(ctx context.Context, userID string) error {
 	if u.conf.RevocationURL != "" {
 		data, err := u.store.Load(ctx, r.key)
 		if err == nil && data != nil {
-			if tok, derr := tokensource.Decode(data); derr == nil {
-				revokeErr = u.revoke(ctx, tok)
+			if rec, derr := record.Decode(data); derr == nil {
+				revokeErr = u.revoke(ctx, rec.Token)
 			}
 		}
 	}

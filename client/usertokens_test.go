@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/record"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -146,9 +147,9 @@ func TestUserTokensRefreshOnRefresh(t *testing.T) {
 		t.Fatalf("OnRefresh calls: got %d (%+v); want one for alice with a rotated refresh token", len(calls), calls)
 	}
 	data, _ := store.mem.Load(ctx, u.Key("alice"))
-	stored, err := tokensource.Decode(data)
-	if err != nil || stored.RefreshToken != calls[0].tok.RefreshToken {
-		t.Errorf("store holds refresh token %v (%v); want the rotated one", stored, err)
+	stored, err := record.Decode(data)
+	if err != nil || stored.Token.RefreshToken != calls[0].tok.RefreshToken {
+		t.Errorf("store holds %v (%v); want the rotated refresh token", stored.Token != nil, err)
 	}
 }
 
