@@ -1,9 +1,15 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"runtime"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -236,5 +242,73 @@ func TestUserTokensEvictedCollected(t *testing.T) {
 	}
 	if wtok.Value() != nil {
 		t.Error("the evicted user's token is still reachable (a timer holding it?)")
+	}
+}
+
+// heldResponse is a RoundTripper that holds the first token response
+// with a refresh token until released, after the server has answered,
+// and reports that refresh token.
+type heldResponse struct {
+	base    http.RoundTripper
+	once    sync.Once
+	entered chan string
+	release chan struct{}
+}
+
+func (h *heldResponse) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := h.base.RoundTrip(req)
+	if err != nil || !strings.HasSuffix(req.URL.Path, "/token") {
+		return resp, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var v struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if json.Unmarshal(body, &v) == nil && v.RefreshToken != "" {
+		h.once.Do(func() {
+			h.entered <- v.RefreshToken
+			<-h.release
+		})
+	}
+	return resp, nil
+}
+
+// A refresh that the server answered just before Delete ran does not
+// leave a usable grant behind: its new refresh token is revoked.
+func TestUserTokensDeleteRevokesTokenInFlight(t *testing.T) {
+	srv, conf := userServer(t)
+	store := &faultyStore{}
+	ctx := context.Background()
+	tok := signIn(t, srv, conf, "alice")
+	tok.Expiry = time.Now().Add(-time.Minute)
+	held := &heldResponse{base: http.DefaultTransport, entered: make(chan string), release: make(chan struct{})}
+	gated := *conf
+	gated.HTTPClient = &http.Client{Transport: held}
+	u := newUserTokens(&gated, store, nil)
+	if err := u.Save(ctx, "alice", tok); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := u.Source("alice").TokenContext(ctx)
+		done <- err
+	}()
+	newRT := <-held.entered     // the server has rotated the grant
+	store.failLoads.Store(true) // Delete cannot read the old token to revoke it
+	if err := u.Delete(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	close(held.release)
+	if err := <-done; !errors.Is(err, ErrNoUserToken) {
+		t.Errorf("the refresh that raced Delete: got %v; want ErrNoUserToken", err)
+	}
+	if _, err := conf.Refresh(ctx, newRT); !isInvalidGrantErr(err) {
+		t.Errorf("the refresh token obtained for a deleted user: got %v; want invalid_grant (revoked)", err)
+	}
+	store.failLoads.Store(false)
+	if store.stored(t, u.Key("alice")) {
+		t.Error("the deleted user's token is stored")
 	}
 }

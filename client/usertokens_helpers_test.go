@@ -83,6 +83,7 @@ func whoAmI(ctx context.Context, srv *oauth2test.Server, c *http.Client) (string
 type faultyStore struct {
 	mem                 cache.Memory
 	down                atomic.Bool
+	failLoads           atomic.Bool // Loads fail; the other calls work
 	loads, saves, dels  atomic.Int64
 	saveEntered, saveGo chan struct{} // when set, Save signals, then waits
 }
@@ -91,7 +92,7 @@ var errStoreDown = errors.New("store down")
 
 func (s *faultyStore) Load(ctx context.Context, key string) ([]byte, error) {
 	s.loads.Add(1)
-	if s.down.Load() {
+	if s.down.Load() || s.failLoads.Load() {
 		return nil, errStoreDown
 	}
 	return s.mem.Load(ctx, key)
