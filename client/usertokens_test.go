@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,3 +325,43 @@ func TestUserTokensDeleteStoreFails(t *testing.T) {
 type staticToken struct{ tok *oauth2.Token }
 
 func (s staticToken) TokenContext(context.Context) (*oauth2.Token, error) { return s.tok, nil }
+
+// countingObserver counts the cache loads it sees.
+type countingObserver struct{ loads atomic.Int32 }
+
+func (o *countingObserver) Refreshed(context.Context, tokensource.RefreshEvent) {}
+func (o *countingObserver) CacheUsed(_ context.Context, op tokensource.CacheOp, _ tokensource.CacheResult) {
+	if op == tokensource.CacheLoad {
+		o.loads.Add(1)
+	}
+}
+func (o *countingObserver) LockWaited(context.Context, time.Duration, bool) {}
+
+// Every user's source gets UserTokensOptions.Options (here its Observer),
+// with the store and the user's key in place of Cache and CacheKey.
+func TestUserTokensSharedOptions(t *testing.T) {
+	srv, conf := userServer(t)
+	store := &faultyStore{}
+	obs := &countingObserver{}
+	u := newUserTokens(conf, store, &UserTokensOptions{Options: tokensource.Options{
+		Observer: obs, CacheKey: "ignored", Cache: &faultyStore{},
+	}})
+	ctx := context.Background()
+	for _, name := range []string{"alice", "bob"} {
+		if err := u.Save(ctx, name, signIn(t, srv, conf, name)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := whoAmI(ctx, srv, u.Client(name)); err != nil || got != name {
+			t.Fatalf("%s: got %q, %v", name, got, err)
+		}
+		if got, want := u.Source(name).Key(), u.Key(name); got != want {
+			t.Errorf("%s's source key: got %q; want %q", name, got, want)
+		}
+	}
+	if got := obs.loads.Load(); got != 2 {
+		t.Errorf("loads the shared Observer saw: got %d; want 2 (one per user)", got)
+	}
+	if got := store.loads.Load(); got != 2 {
+		t.Errorf("loads on the UserTokens store: got %d; want 2", got)
+	}
+}
