@@ -214,7 +214,9 @@ func (s *userSource) Invalidate(tok *oauth2.Token) { s.u.Source(s.id).Invalidate
 //
 // With a store that is a tokensource.Locker, Delete holds the user's lock
 // while it revokes and deletes, so a refresh in flight in another process
-// ends first and Delete revokes the newest refresh token.
+// ends first and Delete revokes the newest refresh token. It waits at most
+// half the lock's TTL (Options.LockTTL) for the lock and then goes on
+// without it; the work it guards ends before the lease does.
 func (u *UserTokens) Delete(ctx context.Context, userID string) error {
 	if userID == "" {
 		return errEmptyUserID

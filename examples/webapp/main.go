@@ -2,7 +2,8 @@
 // authorization code flow and PKCE, calls an API as the signed-in user,
 // and signs them out, keeping every user's tokens with client.UserTokens
 // in a SQL database (cache/sqlcache): a SQLite file by default, or
-// PostgreSQL with -postgres.
+// PostgreSQL with -postgres, sealed with AES-256-GCM (cache.NewSealed,
+// key in WEBAPP_TOKEN_KEY, 32 bytes in base64).
 //
 // It runs against an embedded oauth2test authorization server with two
 // users, alice and bob (passwords alice-pw and bob-pw), so it needs no
@@ -17,7 +18,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +36,7 @@ import (
 	"golang.org/x/oauth2"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 
+	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/cache/sqlcache"
 	"github.com/tokenward/tokenward/client"
 	"github.com/tokenward/tokenward/oauth2test"
@@ -60,7 +64,11 @@ func run(addr, dbFile, dsn string, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	store, err := sqlcache.New(db, nil)
+	rows, err := sqlcache.New(db, nil)
+	if err != nil {
+		return err
+	}
+	store, err := sealed(rows, log)
 	if err != nil {
 		return err
 	}
@@ -84,6 +92,19 @@ func run(addr, dbFile, dsn string, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// sealed encrypts the tokens at rest (AES-256-GCM) with the base64 key
+// in WEBAPP_TOKEN_KEY, or with a key of this run only (the users then
+// sign in again after a restart).
+func sealed(rows tokensource.Cache, log *slog.Logger) (tokensource.Cache, error) {
+	key, err := base64.StdEncoding.DecodeString(os.Getenv("WEBAPP_TOKEN_KEY"))
+	if err != nil || len(key) == 0 {
+		log.Warn("webapp: WEBAPP_TOKEN_KEY unset or not base64; sealing tokens with a key of this run only")
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	return cache.NewSealed(rows, key)
 }
 
 // openDB opens PostgreSQL when dsn is set, else the SQLite file.

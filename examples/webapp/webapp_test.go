@@ -39,11 +39,15 @@ func start(t *testing.T, db *sql.DB) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sealedStore, err := sealed(store, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
 	as := newAuthServer()
 	t.Cleanup(as.Close)
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	app := newApp(as, store, base, slog.New(slog.DiscardHandler))
+	app := newApp(as, sealedStore, base, slog.New(slog.DiscardHandler))
 	ts.Config.Handler = app.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -213,8 +217,12 @@ func TestTwoUsersInTwoBrowsers(t *testing.T) {
 				t.Errorf("bob's page mentions alice:\n%s", page)
 			}
 			for _, u := range []string{"alice", "bob"} {
-				if data, err := r.store.Load(context.Background(), r.app.users.Key(u)); err != nil || data == nil {
+				data, err := r.store.Load(context.Background(), r.app.users.Key(u))
+				if err != nil || data == nil {
 					t.Errorf("%s's token in the store: %v, %v", u, data != nil, err)
+				}
+				if strings.Contains(string(data), "token") {
+					t.Errorf("%s's row is not sealed: it shows the record's fields", u)
 				}
 			}
 
