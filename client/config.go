@@ -62,6 +62,32 @@ type Config struct {
 	// Revoke (oauth2.Endpoint has no field for it).
 	RevocationURL string
 
+	// IntrospectionURL is the RFC 7662 endpoint used by Introspect, and
+	// PARURL the RFC 9126 endpoint used by PushAuthCodeURL.
+	IntrospectionURL, PARURL string
+
+	// Metadata, if set, supplies every URL the Config leaves empty
+	// (authorization, token, device authorization, revocation,
+	// introspection, PAR) and the issuer, an audience of client
+	// assertions. Under auto-detection (Endpoint.AuthStyle zero) it also
+	// chooses the client authentication from
+	// token_endpoint_auth_methods_supported. The Config itself is never
+	// modified. See Discover.
+	Metadata *Metadata
+
+	// ClientAssertion, if set, authenticates the client with a JWT
+	// (RFC 7523 section 2.2) instead of ClientSecret on every request
+	// that authenticates it: token, device authorization, PAR,
+	// revocation and introspection. A fresh assertion is made for every
+	// attempt, retries included. A refused assertion is never followed
+	// by a try with the secret.
+	ClientAssertion ClientAssertion
+
+	// AssertionAudience, if set, is the only aud of client assertions;
+	// empty means the token endpoint URL, plus Metadata.Issuer when
+	// Metadata is set.
+	AssertionAudience string
+
 	// Scopes are requested with every grant that takes a scope.
 	Scopes []string
 
@@ -98,7 +124,7 @@ type Config struct {
 
 // tokenURL validates and returns the token endpoint.
 func (c *Config) tokenURL() (string, error) {
-	return checkEndpoint("token", c.Endpoint.TokenURL)
+	return checkEndpoint("token", c.endpointURL(endpointToken))
 }
 
 // checkEndpoint refuses empty, malformed and non-https URLs (http is
