@@ -105,13 +105,23 @@ func TestAssertionOnEveryEndpoint(t *testing.T) {
 	if _, err := conf.Introspect(ctx, "tok", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conf.PushAuthCodeURL(ctx, "st"); err != nil {
+	authURL, err := conf.PushAuthCodeURL(ctx, "st", Resource("https://api.example/", "https://files.example/"),
+		AuthorizationDetails(json.RawMessage(`[ {"type": "payment_initiation"} ]`)))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if want := rs.URL + "/authorize?client_id=pk&request_uri=urn%3Ax"; authURL != want {
+		t.Errorf("authorization URL %q; want %q", authURL, want)
 	}
 	got := rs.requests()
 	wantPaths := []string{"/token", "/device", "/revoke", "/introspect", "/par"}
 	if len(got) != len(wantPaths) {
 		t.Fatalf("got %d requests; want %d", len(got), len(wantPaths))
+	}
+	par := got[4].params
+	if par.Get("response_type") != "code" || par.Get("state") != "st" || len(par["resource"]) != 2 ||
+		par.Get("authorization_details") != `[{"type":"payment_initiation"}]` {
+		t.Errorf("pushed request %v", par)
 	}
 	jtis := map[string]bool{}
 	for i, s := range got {
