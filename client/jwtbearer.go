@@ -47,7 +47,22 @@ func (c *Config) JWTBearerToken(ctx context.Context, assertion string, opts ...R
 func (c *Config) JWTBearerSource(a ClientAssertion, opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&jwtBearerSource{conf: &cc, a: a}, opts)
+	src := &jwtBearerSource{conf: &cc, a: a}
+	return tokensource.New(src, keyed(opts, src.cacheKey()))
+}
+
+// keyed returns opts with CacheKey set to key when opts has none and key
+// is not empty.
+func keyed(opts *tokensource.Options, key string) *tokensource.Options {
+	if key == "" || opts != nil && opts.CacheKey != "" {
+		return opts
+	}
+	var o tokensource.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.CacheKey = key
+	return &o
 }
 
 type jwtBearerSource struct {
@@ -73,9 +88,9 @@ func (s *jwtBearerSource) TokenContext(ctx context.Context) (*oauth2.Token, erro
 	return s.conf.JWTBearerToken(ctx, assertion)
 }
 
-// CacheKey derives a key only from a ServiceAccount's configured
+// cacheKey derives a key only from a ServiceAccount's configured
 // identity; "" makes a cached source require Options.CacheKey.
-func (s *jwtBearerSource) CacheKey() string {
+func (s *jwtBearerSource) cacheKey() string {
 	sa, ok := s.a.(*ServiceAccount)
 	if !ok || sa == nil || sa.Issuer == "" {
 		return ""

@@ -29,7 +29,7 @@ import (
 // keySecrets returns the forms in which key material could leak: the
 // PEM file, its base64 body, and the private scalars in decimal (how
 // encoding/json prints a big.Int), hex and base64url.
-func keySecrets(t *testing.T, key any, scalars ...*big.Int) []string {
+func keySecrets(t *testing.T, key any, scalars ...[]byte) []string {
 	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
@@ -37,11 +37,9 @@ func keySecrets(t *testing.T, key any, scalars ...*big.Int) []string {
 	}
 	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	out := []string{pemText, base64.StdEncoding.EncodeToString(der)}
-	for _, line := range strings.Split(pemText, "\n")[1:3] {
-		out = append(out, line)
-	}
+	out = append(out, strings.Split(pemText, "\n")[1:3]...)
 	for _, d := range scalars {
-		out = append(out, d.String(), hex.EncodeToString(d.Bytes()), base64.RawURLEncoding.EncodeToString(d.Bytes()))
+		out = append(out, new(big.Int).SetBytes(d).String(), hex.EncodeToString(d), base64.RawURLEncoding.EncodeToString(d))
 	}
 	return out
 }
@@ -58,8 +56,9 @@ func TestSecretHygieneAssertions(t *testing.T) {
 	ctx := context.Background()
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
-	h.secret(keySecrets(t, ec, ec.D)...)
-	h.secret(keySecrets(t, rk, rk.D, rk.Primes[0], rk.Primes[1])...)
+	ecRaw, _ := ec.Bytes()
+	h.secret(keySecrets(t, ec, ecRaw)...)
+	h.secret(keySecrets(t, rk, rk.D.Bytes(), rk.Primes[0].Bytes(), rk.Primes[1].Bytes())...)
 	const hsSecret = "hs-SECRET-of-at-least-thirty-two-bytes"
 	const subject, actor = "st-SUBJECT-0123456789abcdef", "at-ACTOR-0123456789abcdef"
 	h.secret(hsSecret, subject, actor)
@@ -133,7 +132,7 @@ func TestSecretHygieneAssertions(t *testing.T) {
 	// A key that cannot be used: its error names no key material either.
 	h.run("bad key", func() {
 		weak, _ := rsa.GenerateKey(rand.Reader, 1024)
-		h.secret(keySecrets(t, weak, weak.D)...)
+		h.secret(keySecrets(t, weak, weak.D.Bytes())...)
 		c := &client.Config{ClientID: "pk", Metadata: md, ClientAssertion: client.PrivateKeyJWTAlg(weak, "", "RS256")}
 		_, err := c.ClientCredentialsToken(ctx)
 		h.err("weak key", err)

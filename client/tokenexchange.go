@@ -85,7 +85,8 @@ func IssuedTokenType(tok *oauth2.Token) string {
 func (c *Config) TokenExchangeSource(subject tokensource.Source, req TokenExchange, opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&exchangeSource{conf: &cc, subject: subject, req: req}, opts)
+	src := &exchangeSource{conf: &cc, subject: subject, req: req}
+	return tokensource.New(src, keyed(opts, src.cacheKey()))
 }
 
 type exchangeSource struct {
@@ -120,9 +121,9 @@ func (s *exchangeSource) TokenContext(ctx context.Context) (*oauth2.Token, error
 	return tok, nil
 }
 
-// CacheKey derives a key from the subject source's key, never from a
+// cacheKey derives a key from the subject source's key, never from a
 // token; "" makes a cached source require Options.CacheKey.
-func (s *exchangeSource) CacheKey() string {
+func (s *exchangeSource) cacheKey() string {
 	k, ok := s.subject.(interface{ Key() string })
 	if !ok || k.Key() == "" {
 		return ""
