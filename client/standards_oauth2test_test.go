@@ -138,3 +138,30 @@ func TestOAuth2TestStandards(t *testing.T) {
 	_ = errors.Is
 	_ = oauth2.AuthStyleAutoDetect
 }
+
+// A server whose metadata requires PAR: AuthCodeURL is refused,
+// PushAuthCodeURL is what works.
+func TestOAuth2TestRequirePAR(t *testing.T) {
+	srv := oauth2test.NewServer(t, &oauth2test.Options{RequirePAR: true, Clients: []oauth2test.Client{
+		{ID: "web", Secret: "web-secret", RedirectURIs: []string{"https://app.example/cb"}},
+	}})
+	ctx := context.Background()
+	m, err := Discover(ctx, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.RequirePushedAuthorizationRequests {
+		t.Fatal("metadata does not require PAR")
+	}
+	conf := &Config{ClientID: "web", ClientSecret: "web-secret", Metadata: m, RedirectURL: "https://app.example/cb"}
+	if _, err := srv.Authorize(conf.AuthCodeURL("s"), oauth2test.DefaultUsername, oauth2test.DefaultPassword); err == nil {
+		t.Error("AuthCodeURL accepted by a server requiring PAR")
+	}
+	authURL, err := conf.PushAuthCodeURL(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb, err := srv.Authorize(authURL, oauth2test.DefaultUsername, oauth2test.DefaultPassword); err != nil || cb.Query().Get("code") == "" {
+		t.Errorf("pushed request: %v, %v", cb, err)
+	}
+}
