@@ -247,3 +247,18 @@ func TestMetadataChoosesAuthMethod(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigDescribesMetadataAndAssertion(t *testing.T) {
+	key := mustKey(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	c := Config{ClientID: "pk", Metadata: &Metadata{TokenEndpoint: "https://idp.example/token"}, ClientAssertion: PrivateKeyJWT(key, "k1")}
+	if got, want := c.String(), "client.Config{ClientID: pk, TokenURL: https://idp.example/token}"; got != want {
+		t.Errorf("String() = %q; want %q", got, want)
+	}
+	attrs := map[string]string{}
+	for _, a := range c.LogValue().Group() {
+		attrs[a.Key] = a.Value.String()
+	}
+	if attrs["has_assertion"] != "true" || attrs["token_url"] != "https://idp.example/token" {
+		t.Errorf("LogValue() = %v", attrs)
+	}
+}

@@ -173,7 +173,7 @@ func (c Config) String() string {
 	if c.ClientSecret != "" {
 		secret = ", ClientSecret: " + redacted
 	}
-	return "client.Config{ClientID: " + c.ClientID + secret + ", TokenURL: " + c.Endpoint.TokenURL + "}"
+	return "client.Config{ClientID: " + c.ClientID + secret + ", TokenURL: " + c.endpointURL(endpointToken) + "}"
 }
 
 // GoString describes c without its secret, for %#v.
@@ -184,7 +184,8 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("client_id", c.ClientID),
 		slog.Bool("has_secret", c.ClientSecret != ""),
-		slog.String("token_url", c.Endpoint.TokenURL),
+		slog.Bool("has_assertion", c.ClientAssertion != nil),
+		slog.String("token_url", c.endpointURL(endpointToken)),
 		slog.String("body_format", c.BodyFormat.String()),
 	)
 }
