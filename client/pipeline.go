@@ -169,9 +169,18 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	for key, vs := range k.params {
 		params[key] = vs
 	}
-	rctx, h, body, contentType, err := c.requestBody(ctx, auth, params)
+	prepare, h, body, contentType, err := c.requestBody(ctx, auth, params)
 	if err != nil {
 		return nil, err
+	}
+	rctx := ctx
+	if prepare != nil {
+		// go-retryablehttp copies the *http.Request before each retry but
+		// keeps its context: a context of its own identifies this request
+		// to shared.prepareRetry.
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithCancel(ctx)
+		defer cancel()
 	}
 	req, err := retryablehttp.NewRequestWithContext(rctx, http.MethodPost, k.url, body)
 	if err != nil {
@@ -183,7 +192,12 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := c.state().retryClient(c.baseClient(ctx), k.policy).Do(req)
+	st := c.state()
+	if prepare != nil {
+		st.prepares.Store(rctx, prepare)
+		defer st.prepares.Delete(rctx)
+	}
+	resp, err := st.retryClient(c.baseClient(ctx), k.policy).Do(req)
 	red = withAttemptSecrets(red, auth)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
