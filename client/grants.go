@@ -131,7 +131,7 @@ func (c *Config) authURL(responseType, state string, opts []RequestOption) strin
 	if state != "" {
 		v.Set("state", state)
 	}
-	apply(v, opts)
+	apply(v, append([]RequestOption{c.dpopJKT()}, opts...))
 	sep := "?"
 	if strings.Contains(c.Endpoint.AuthURL, "?") {
 		sep = "&"

@@ -77,4 +77,18 @@ type Options struct {
 	// AutoApproveUser, if set, makes GET /authorize redirect at once as if
 	// this user had logged in and approved, without showing the login form.
 	AutoApproveUser string
+
+	// RequireDPoP makes the token endpoint refuse requests without a DPoP
+	// proof (RFC 9449). Whether or not it is set, a token request with a
+	// valid proof gets token_type DPoP and tokens bound to the proof's key
+	// (and, for a public client, a bound refresh token); the resource then
+	// accepts them only with scheme DPoP and a proof by the same key with
+	// the token's ath. Every proof is checked strictly (see DPoPVerifier).
+	RequireDPoP bool
+
+	// DPoPNonce makes the server require a nonce of its own in every DPoP
+	// proof, at the token endpoint (400 use_dpop_nonce) and the resource
+	// (401 with a DPoP use_dpop_nonce challenge), sent in the DPoP-Nonce
+	// header of every response; Server.RotateDPoPNonce replaces it.
+	DPoPNonce bool
 }

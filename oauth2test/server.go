@@ -46,6 +46,11 @@ type Server struct {
 	resourceReqs  int
 	lastToken     *Request
 	issuedAccess  int
+
+	dpop        DPoPVerifier // checks every DPoP proof
+	requireDPoP bool
+	dpopNonce   string  // what proofs must carry; "" for none (guarded by mu)
+	bound       binding // of the token request being served (guarded by mu)
 }
 
 // NewServer starts and returns a new Server. tb may be nil, for programs such
@@ -96,6 +101,10 @@ func newServer(opts *Options) (*Server, error) {
 		grantRequests:      map[string]int{},
 	}
 	rand.Read(s.jwtKey)
+	s.requireDPoP = opts.RequireDPoP
+	if opts.DPoPNonce {
+		s.dpopNonce = randomString(16)
+	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -1,0 +1,154 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tokenward/tokenward/dpop"
+)
+
+// ErrDPoPWithoutKey is returned when the authorization server issues a
+// DPoP-bound token (token_type DPoP) to a Config without a DPoP key: such
+// a token is useless without the key, so it is refused.
+var ErrDPoPWithoutKey = errors.New("client: the server issued a DPoP-bound token but Config.DPoP is not set")
+
+// maxNonces bounds the authorization servers whose DPoP nonce a Config
+// remembers.
+const maxNonces = 16
+
+// dpopAuth adds a DPoP proof (RFC 9449 §5) to every token request that
+// its clientAuth authenticates, answers one use_dpop_nonce challenge by
+// asking for a resend, and learns the server's nonce from every answer.
+type dpopAuth struct {
+	clientAuth
+	key    *dpop.Key
+	url    string  // the token endpoint: the proof's htu
+	st     *shared // where the nonce is remembered, per origin
+	origin string
+	err    error // a proof that could not be made
+	resent bool
+}
+
+// withDPoP wraps auth with DPoP proofs when c has a key and k is a request
+// that DPoP covers (the token endpoint, RFC 9449 §5; PAR, §10.1).
+func (c *Config) withDPoP(auth clientAuth, k *call) clientAuth {
+	if c.DPoP == nil || k.endpoint != "token" && k.endpoint != "pushed_authorization" {
+		return auth
+	}
+	return &dpopAuth{clientAuth: auth, key: c.DPoP, url: k.url, st: c.state(), origin: origin(k.url)}
+}
+
+func (d *dpopAuth) apply(h http.Header, params url.Values) {
+	d.clientAuth.apply(h, params)
+	d.err = d.prove(h)
+}
+
+// prove sets a fresh proof, with the server's current nonce, in h.
+func (d *dpopAuth) prove(h http.Header) error {
+	proof, err := d.key.Proof(http.MethodPost, d.url, "", d.st.nonce(d.origin))
+	if err != nil {
+		return fmt.Errorf("client: DPoP proof: %w", err) // dpop's errors hold no key material
+	}
+	h.Set("DPoP", proof)
+	return nil
+}
+
+// applyErr reports a proof that apply could not make.
+func (d *dpopAuth) applyErr() error { return d.err }
+
+// resend learns the nonce of a's DPoP-Nonce header and asks for one
+// resend when a is a use_dpop_nonce error that brought a new nonce.
+func (d *dpopAuth) resend(a *answer) bool {
+	fresh := d.st.learnNonce(d.origin, a.resp.Header)
+	code, _ := a.fields["error"].(string)
+	if code != "use_dpop_nonce" || !fresh || d.resent {
+		return false
+	}
+	d.resent = true
+	return true
+}
+
+// reprove is the hook that gives each retried attempt of a request (after
+// a 5xx or a connection failure) its own proof: a proof is never sent twice.
+type reproveKey struct{}
+
+func withReprove(ctx context.Context, d *dpopAuth) context.Context {
+	return context.WithValue(ctx, reproveKey{}, d)
+}
+
+// reprove is retryablehttp's PrepareRetry: a request with a DPoP header
+// gets a new proof before it is sent again.
+func reprove(req *http.Request) error {
+	d, ok := req.Context().Value(reproveKey{}).(*dpopAuth)
+	if !ok || req.Header.Get("DPoP") == "" {
+		return nil
+	}
+	return d.prove(req.Header)
+}
+
+// nonce returns the DPoP nonce last learnt from origin, or "".
+func (s *shared) nonce(origin string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nonces[origin]
+}
+
+// learnNonce remembers the DPoP-Nonce of h for origin, if it holds a valid
+// one (RFC 9449 §8: at most dpop.MaxNonceLength NQCHARs; anything else is
+// ignored), and reports whether it differs from the one known. The memo is
+// bounded: when full, it starts over.
+func (s *shared) learnNonce(origin string, h http.Header) bool {
+	vs := h.Values("DPoP-Nonce")
+	if len(vs) != 1 || !dpop.ValidNonce(vs[0]) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nonces[origin] == vs[0] {
+		return false
+	}
+	if s.nonces == nil || len(s.nonces) >= maxNonces {
+		s.nonces = map[string]string{}
+	}
+	s.nonces[origin] = vs[0]
+	return true
+}
+
+// origin is the scheme and host of raw, lower-cased.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// checkTokenType accepts Bearer (or no token_type), and DPoP when the
+// Config has a key.
+func (c *Config) checkTokenType(tt string) error {
+	switch {
+	case tt == "" || strings.EqualFold(tt, "bearer"):
+		return nil
+	case strings.EqualFold(tt, "dpop") && c.DPoP != nil:
+		return nil
+	case strings.EqualFold(tt, "dpop"):
+		return ErrDPoPWithoutKey
+	}
+	return errUnsupportedType
+}
+
+var errUnsupportedType = errors.New("unsupported token_type")
+
+// dpopJKT is the RequestOption of a Config with a DPoP key on
+// authorization and PAR requests: dpop_jkt binds the code to the key
+// (RFC 9449 §10).
+func (c *Config) dpopJKT() RequestOption {
+	if c.DPoP == nil {
+		return nil
+	}
+	return paramOption{"dpop_jkt", c.DPoP.Thumbprint()}
+}
