@@ -25,6 +25,16 @@ const (
 	AuthBody
 	// AuthNone is a public client: it sends client_id in the body and no secret.
 	AuthNone
+	// AuthTLS is RFC 8705 tls_client_auth: the client sends client_id in
+	// the body and no secret, over a TLS connection (Options.ClientCAs)
+	// presenting a certificate that chains to Options.ClientCAs and whose
+	// subject is Client.TLSSubject (its common name is the client ID when
+	// TLSSubject is empty).
+	AuthTLS
+	// AuthSelfSignedTLS is RFC 8705 self_signed_tls_client_auth: as
+	// AuthTLS, but the certificate must be Client.TLSCertificate, whoever
+	// signed it.
+	AuthSelfSignedTLS
 )
 
 // String returns the name of the constant.
@@ -38,6 +48,10 @@ func (a AuthStyle) String() string {
 		return "AuthBody"
 	case AuthNone:
 		return "AuthNone"
+	case AuthTLS:
+		return "AuthTLS"
+	case AuthSelfSignedTLS:
+		return "AuthSelfSignedTLS"
 	}
 	return fmt.Sprintf("AuthStyle(%d)", int(a))
 }
@@ -144,6 +158,14 @@ type Client struct {
 	// exp and jti, so that clients can test falling back to exp when the
 	// response omits expires_in.
 	JWTAccessTokens bool
+
+	// TLSSubject is the certificate subject (as x509.Name.String writes
+	// it) that an AuthTLS client must present (tls_client_auth_subject_dn).
+	TLSSubject string
+
+	// TLSCertificate is the DER certificate that an AuthSelfSignedTLS
+	// client must present.
+	TLSCertificate []byte
 }
 
 // validate reports a problem with a client registration.
@@ -151,7 +173,7 @@ func (c *Client) validate() error {
 	if c.ID == "" {
 		return fmt.Errorf("oauth2test: client with an empty ID")
 	}
-	if c.AuthStyle < AuthAny || c.AuthStyle > AuthNone {
+	if c.AuthStyle < AuthAny || c.AuthStyle > AuthSelfSignedTLS {
 		return fmt.Errorf("oauth2test: client %q: unknown %v", c.ID, c.AuthStyle)
 	}
 	if c.BodyFormat < AnyBody || c.BodyFormat > JSONOnly {
@@ -261,6 +283,14 @@ func (s *Server) authenticate(req *Request) (*Client, *oauthError) {
 	case c.AuthStyle == AuthNone:
 		if req.UsedBasic || bodySecret != "" {
 			return nil, errInvalidClient("public client must not send a secret")
+		}
+		return c, nil
+	case c.AuthStyle == AuthTLS || c.AuthStyle == AuthSelfSignedTLS:
+		if req.UsedBasic || bodySecret != "" {
+			return nil, errInvalidClient("an mTLS client must not send a secret")
+		}
+		if e := s.checkClientCert(c, req.tls); e != nil {
+			return nil, e
 		}
 		return c, nil
 	case req.UsedBasic && c.AuthStyle == AuthBody:

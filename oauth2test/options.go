@@ -1,6 +1,9 @@
 package oauth2test
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // Defaults used when Options leaves a field unset.
 const (
@@ -91,4 +94,13 @@ type Options struct {
 	// (401 with a DPoP use_dpop_nonce challenge), sent in the DPoP-Nonce
 	// header of every response; Server.RotateDPoPNonce replaces it.
 	DPoPNonce bool
+
+	// ClientCAs, if set, makes the server listen with TLS (URL is then
+	// https; Server.MTLSClient trusts it) and request a client
+	// certificate, which authenticates AuthTLS clients when it chains to
+	// ClientCAs (RFC 8705 §2.1) and AuthSelfSignedTLS clients when it is
+	// theirs (§2.2). Tokens issued over a connection with a certificate
+	// are bound to it (cnf x5t#S256, §3): the resource accepts them only
+	// over a connection presenting the same certificate.
+	ClientCAs *x509.CertPool
 }

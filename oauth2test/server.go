@@ -2,6 +2,8 @@ package oauth2test
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +49,8 @@ type Server struct {
 	lastToken     *Request
 	issuedAccess  int
 
-	dpop        DPoPVerifier // checks every DPoP proof
+	clientCAs   *x509.CertPool // for AuthTLS clients; non-nil: the server listens with TLS
+	dpop        DPoPVerifier   // checks every DPoP proof
 	requireDPoP bool
 	dpopNonce   string  // what proofs must carry; "" for none (guarded by mu)
 	bound       binding // of the token request being served (guarded by mu)
@@ -70,7 +73,13 @@ func NewServer(tb testing.TB, opts *Options) *Server {
 		}
 		panic(err)
 	}
-	s.ts = httptest.NewServer(s.handler())
+	s.ts = httptest.NewUnstartedServer(s.handler())
+	if s.clientCAs != nil {
+		s.ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
 	s.URL = s.ts.URL
 	if tb != nil {
 		tb.Cleanup(s.Close)
@@ -102,6 +111,7 @@ func newServer(opts *Options) (*Server, error) {
 	}
 	rand.Read(s.jwtKey)
 	s.requireDPoP = opts.RequireDPoP
+	s.clientCAs = opts.ClientCAs
 	if opts.DPoPNonce {
 		s.dpopNonce = randomString(16)
 	}
