@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tokenward/tokenward/dpop"
+	"github.com/tokenward/tokenward/tokensource"
 )
 
 // ErrDPoPWithoutKey is returned when the authorization server issues a
@@ -151,4 +152,19 @@ func (c *Config) dpopJKT() RequestOption {
 		return nil
 	}
 	return paramOption{"dpop_jkt", c.DPoP.Thumbprint()}
+}
+
+// bound returns opts with DPoP set to c's key, so that a Transport over
+// the source proves possession of it and the cache keeps the binding.
+// opts itself is not modified; an Options.DPoP already set is kept.
+func (c *Config) bound(opts *tokensource.Options) *tokensource.Options {
+	if c.DPoP == nil || opts != nil && opts.DPoP != nil {
+		return opts
+	}
+	var o tokensource.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.DPoP = c.DPoP
+	return &o
 }

@@ -19,7 +19,7 @@ import (
 func (c *Config) ClientCredentialsSource(opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&ccSource{conf: &cc}, opts)
+	return tokensource.New(&ccSource{conf: &cc}, c.bound(opts))
 }
 
 // PasswordSource returns a source that uses the password grant once, then
@@ -28,7 +28,7 @@ func (c *Config) ClientCredentialsSource(opts *tokensource.Options) *tokensource
 func (c *Config) PasswordSource(username, password string, opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&passwordSource{conf: &cc, username: username, password: password}, opts)
+	return tokensource.New(&passwordSource{conf: &cc, username: username, password: password}, c.bound(opts))
 }
 
 // TokenSource returns a source that starts from tok and renews it with
@@ -39,7 +39,7 @@ func (c *Config) PasswordSource(username, password string, opts *tokensource.Opt
 func (c *Config) TokenSource(tok *oauth2.Token, opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&refreshSource{conf: &cc, seed: tok}, opts)
+	return tokensource.New(&refreshSource{conf: &cc, seed: tok}, c.bound(opts))
 }
 
 type ccSource struct{ conf *Config }

@@ -3,11 +3,12 @@ package tokensource
 import "strings"
 
 // invalidTokenChallenge reports whether WWW-Authenticate header values
-// hold a Bearer challenge with error="invalid_token" (RFC 6750 §3).
+// hold a Bearer or DPoP challenge with error="invalid_token" (RFC 6750
+// §3, RFC 9449 §7.1).
 func invalidTokenChallenge(values []string) bool {
 	for _, v := range values {
 		for _, ch := range ParseChallenges(v) {
-			if strings.EqualFold(ch.Scheme, "Bearer") && ch.Params["error"] == "invalid_token" {
+			if (strings.EqualFold(ch.Scheme, "Bearer") || strings.EqualFold(ch.Scheme, "DPoP")) && ch.Params["error"] == "invalid_token" {
 				return true
 			}
 		}

@@ -73,6 +73,13 @@ type Options struct {
 	// Observer, if set, sees renewals, cache calls and lock waits (see
 	// package telemetry). It is never called on the cached fast path.
 	Observer Observer
+
+	// DPoP, if set, is the key the source's tokens are bound to (RFC
+	// 9449): a Transport over this source signs a proof with it for every
+	// request that carries a DPoP token, and a cached token bound to
+	// another key is never used. Sources from package client set it from
+	// client.Config.DPoP.
+	DPoP Prover
 }
 
 // settings is Options with defaults applied.
