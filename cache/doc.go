@@ -8,6 +8,18 @@
 // opaque bytes, never returns an entry past the expiry it was saved with,
 // and honours context cancellation.
 //
+// # Locks
+//
+// [Memory], [File] and cache/rediscache's Store are also a
+// tokensource.Locker, and follow one rule: Lock(ctx, key, ttl) waits until
+// the lock is free or ctx ends, and the lock is a lease of ttl: it is
+// released by unlock or, if its holder never calls unlock, when ttl has
+// passed. A ttl of zero or less means tokensource.DefaultLockTTL. unlock
+// may be called more than once. [File]'s OS lock is also released by the
+// operating system when the holding process dies, whatever the ttl.
+// [Sealed] is a Locker exactly when the cache it wraps is one.
+// cache/cachetest checks the rule.
+//
 // Which cache for which program:
 //   - a command-line tool: cache/keychain, so a run does not log in again;
 //   - one long-running service: [Memory], or [File] to survive restarts;

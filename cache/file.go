@@ -3,20 +3,41 @@ package cache
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 )
 
-// ErrInsecureDir is matched by the error NewFile returns for a directory
-// that other users could write to, or that belongs to another user.
-var ErrInsecureDir = errors.New("cache: directory is writable by other users")
+// ErrInsecureDir is matched (errors.Is) by the [*InsecureDirError] that
+// NewFile returns for a directory that other users can use or that
+// belongs to another user.
+var ErrInsecureDir = errors.New("cache: insecure cache directory")
+
+// InsecureDirError is the error NewFile returns for a directory it
+// refuses; its message says how to fix it.
+type InsecureDirError struct {
+	Dir        string      // the resolved directory
+	Mode       fs.FileMode // its permission bits
+	OtherOwner bool        // it belongs to another user
+}
+
+func (e *InsecureDirError) Error() string {
+	if e.OtherOwner {
+		return fmt.Sprintf("cache: directory %s belongs to another user; use a directory of your own", e.Dir)
+	}
+	return fmt.Sprintf("cache: directory %s has mode %#o; want 0700 (run: chmod 700 %s)", e.Dir, uint32(e.Mode), e.Dir)
+}
+
+// Is makes the error match ErrInsecureDir.
+func (e *InsecureDirError) Is(target error) bool { return target == ErrInsecureDir }
 
 // maxFileBytes caps what Load reads from one cache file.
 const maxFileBytes = 16 << 20
@@ -24,18 +45,29 @@ const maxFileBytes = 16 << 20
 // File is a cache with one file per key in a directory: files are 0600 in
 // a 0700 directory, written atomically (temporary file, fsync, rename),
 // and named by a hash of the key, so no key (which may name a user)
-// appears in a file name. Its Lock (tokensource.Locker) is an OS file
-// lock, so processes on one machine that share the directory refresh
-// once. File is safe for concurrent use.
+// appears in a file name.
+//
+// NewFile resolves the directory's path once and opens the directory;
+// every later operation is relative to that open directory (openat on
+// Unix, os.Root on Windows), so renaming the path or replacing it with a
+// symbolic link afterwards does not redirect reads or writes, and no file
+// in the directory is opened through a symbolic link (O_NOFOLLOW). The
+// directory stays open for the life of the File.
+//
+// Its Lock (tokensource.Locker) is an OS file lock (flock on Unix,
+// LockFileEx on Windows), so processes on one machine that share the
+// directory refresh once. File is safe for concurrent use.
 type File struct {
 	dir string
+	h   *dirHandle
 	now func() time.Time // tests replace it
 }
 
 // NewFile returns a File cache in dir, creating it with mode 0700 if
-// needed. An empty dir means DefaultDir(). It refuses (with an error
-// matching ErrInsecureDir) a directory that other users can write to or
-// that belongs to another user.
+// needed. An empty dir means DefaultDir(). Symbolic links in dir are
+// resolved once, here. It refuses, with an [*InsecureDirError] (matching
+// ErrInsecureDir), a directory whose mode is not 0700 (group or others
+// have any access; fix with chmod 700) or that belongs to another user.
 func NewFile(dir string) (*File, error) {
 	if dir == "" {
 		d, err := DefaultDir()
@@ -51,17 +83,23 @@ func NewFile(dir string) (*File, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("cache: creating the cache directory: %w", err)
 	}
-	fi, err := os.Stat(abs)
+	resolved, err := filepath.EvalSymlinks(abs)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("cache: %s is not a directory", abs)
+	if fi, err := os.Lstat(resolved); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("cache: %s is not a directory", resolved)
 	}
-	if err := checkDirOwner(abs, fi); err != nil {
+	h, fi, err := openDir(resolved)
+	if err != nil {
+		return nil, fmt.Errorf("cache: opening the cache directory: %w", err)
+	}
+	if err := checkDir(resolved, fi); err != nil {
 		return nil, err
 	}
-	return &File{dir: abs}, nil
+	return &File{dir: resolved, h: h}, nil
 }
 
 // DefaultDir is the per-user cache directory for tokens:
@@ -74,7 +112,7 @@ func DefaultDir() (string, error) {
 	return filepath.Join(base, "tokenward", "tokens"), nil
 }
 
-// Dir returns the directory of the cache.
+// Dir returns the directory of the cache, with symbolic links resolved.
 func (f *File) Dir() string { return f.dir }
 
 func (f *File) clock() time.Time {
@@ -84,10 +122,11 @@ func (f *File) clock() time.Time {
 	return time.Now()
 }
 
-// path is the file for key: a hash, so no key appears in a file name.
-func (f *File) path(key, ext string) string {
+// name is the file name for key in the directory: a hash, so no key
+// appears in a file name.
+func name(key, ext string) string {
 	sum := sha256.Sum256([]byte(key))
-	return filepath.Join(f.dir, "tw-"+hex.EncodeToString(sum[:20])+ext)
+	return "tw-" + hex.EncodeToString(sum[:20]) + ext
 }
 
 // fileHeader is the first line of a cache file.
@@ -102,7 +141,7 @@ func (f *File) Load(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fh, err := os.Open(f.path(key, ".json"))
+	fh, err := f.h.open(name(key, ".json"), os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -135,16 +174,18 @@ func (f *File) Save(ctx context.Context, key string, data []byte, expiry time.Ti
 		return err
 	}
 	head, _ := json.Marshal(fileHeader{Version: 1, Expiry: expiry})
-	tmp, err := os.CreateTemp(f.dir, ".tmp-*")
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmpName := ".tmp-" + hex.EncodeToString(rnd[:])
+	tmp, err := f.h.open(tmpName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	name := tmp.Name()
 	ok := false
 	defer func() {
 		if !ok {
 			tmp.Close()
-			os.Remove(name)
+			f.h.remove(tmpName)
 		}
 	}()
 	if err := tmp.Chmod(0o600); err != nil && !isWindows {
@@ -161,11 +202,11 @@ func (f *File) Save(ctx context.Context, key string, data []byte, expiry time.Ti
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	if err := os.Rename(name, f.path(key, ".json")); err != nil {
+	if err := f.h.rename(tmpName, name(key, ".json")); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	ok = true
-	syncDir(f.dir)
+	f.h.sync()
 	return nil
 }
 
@@ -174,17 +215,23 @@ func (f *File) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := os.Remove(f.path(key, ".json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := f.h.remove(name(key, ".json")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("cache: %w", err)
 	}
 	return nil
 }
 
 // Lock takes an exclusive OS file lock for key, polling until it is free
-// or ctx is done. The OS releases it if the process dies; a live holder
-// releases it with unlock or, at the latest, after ttl.
+// or ctx is done. The lock needs no TTL to survive a crash: the OS
+// releases it when the holding process dies. A live holder releases it
+// with unlock or, at the latest, when its lease ends after ttl (a ttl of
+// zero or less means tokensource.DefaultLockTTL, the rule of every
+// Locker in this module), so a hung holder cannot wedge the others.
 func (f *File) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
-	lf, err := os.OpenFile(f.path(key, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lf, err := f.h.open(name(key, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
@@ -212,13 +259,4 @@ func (f *File) Lock(ctx context.Context, key string, ttl time.Duration) (unlock 
 		unlockFile(lf)
 		lf.Close()
 	}, ttl), nil
-}
-
-// syncDir makes a rename durable; failures (and platforms that cannot
-// sync directories) are ignored.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

@@ -109,3 +109,131 @@ func TestDefaultDir(t *testing.T) {
 		t.Errorf("DefaultDir = %q; want …/tokenward/tokens", d)
 	}
 }
+
+func TestFileRefusesGroupReadableDir(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX modes")
+	}
+	dir := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o755, 0o750, 0o701} {
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := cache.NewFile(dir)
+		var ide *cache.InsecureDirError
+		if !errors.Is(err, cache.ErrInsecureDir) || !errors.As(err, &ide) {
+			t.Fatalf("NewFile on a %#o dir: got %v; want an *InsecureDirError", mode, err)
+		}
+		if got, want := err.Error(), "chmod 700 "+dir; !strings.Contains(got, want) {
+			t.Errorf("error = %q; want it to contain the fix %q", got, want)
+		}
+	}
+	os.Chmod(dir, 0o700)
+	if _, err := cache.NewFile(dir); err != nil {
+		t.Fatalf("NewFile on a 0700 dir: %v", err)
+	}
+}
+
+func TestFileResolvesSymlinkOnce(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links")
+	}
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	link := filepath.Join(base, "link")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	f, err := cache.NewFile(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := filepath.EvalSymlinks(real)
+	if got := f.Dir(); got != want {
+		t.Errorf("Dir() = %q; want the resolved %q", got, want)
+	}
+}
+
+// TestFileSwappedDirDoesNotRedirect swaps the cache directory for a
+// symbolic link to another directory after NewFile: the writes must not
+// follow it.
+func TestFileSwappedDirDoesNotRedirect(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links")
+	}
+	ctx := context.Background()
+	base := t.TempDir()
+	dir := filepath.Join(base, "tokens")
+	f, err := cache.NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := filepath.Join(base, "attacker")
+	if err := os.Mkdir(attacker, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(base, "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(attacker, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(ctx, "k", []byte("refresh-token"), time.Time{}); err != nil {
+		t.Fatalf("Save after the swap: %v", err)
+	}
+	unlock, err := f.Lock(ctx, "k", time.Second)
+	if err != nil {
+		t.Fatalf("Lock after the swap: %v", err)
+	}
+	unlock()
+	if entries, _ := os.ReadDir(attacker); len(entries) != 0 {
+		t.Errorf("the swapped-in directory got %d files; want none", len(entries))
+	}
+	if got, err := f.Load(ctx, "k"); err != nil || string(got) != "refresh-token" {
+		t.Errorf("Load after the swap = %q, %v; want the entry from the original directory", got, err)
+	}
+	if entries, _ := os.ReadDir(moved); len(entries) != 2 { // the entry and its lock file
+		t.Errorf("the original directory holds %d files; want 2", len(entries))
+	}
+}
+
+// TestFileDoesNotFollowLinks plants symbolic links where the entry and
+// lock files go: Load, Save and Lock must not follow them out of the
+// directory.
+func TestFileDoesNotFollowLinks(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links")
+	}
+	ctx := context.Background()
+	f := newFile(t)
+	outside := filepath.Join(t.TempDir(), "outside")
+	os.WriteFile(outside, []byte("{\"v\":1}\nplanted"), 0o600)
+	// Learn the file names for key "k".
+	f.Save(ctx, "k", []byte("x"), time.Time{})
+	u, _ := f.Lock(ctx, "k", time.Second)
+	u()
+	entries, _ := os.ReadDir(f.Dir())
+	for _, e := range entries {
+		p := filepath.Join(f.Dir(), e.Name())
+		os.Remove(p)
+		if err := os.Symlink(outside, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := f.Load(ctx, "k"); err == nil {
+		t.Errorf("Load through a planted link = %q; want an error", got)
+	}
+	if _, err := f.Lock(ctx, "k", time.Second); err == nil {
+		t.Error("Lock through a planted link succeeded; want an error")
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "{\"v\":1}\nplanted" {
+		t.Errorf("the link's target changed to %q", b)
+	}
+}

@@ -3,18 +3,28 @@ package cache
 import (
 	"sync"
 	"time"
+
+	"github.com/tokenward/tokenward/tokensource"
 )
 
 // lease returns the unlock function of a lock: it runs release once, on
-// the first call, and, when ttl is positive, after ttl if the holder
-// never calls it (so a hung holder cannot wedge the others). The timer
-// ends when it fires; once the lock is released it is a no-op.
+// the first call, or after ttl if the holder never calls it (so a hung
+// holder cannot wedge the others). A ttl of zero or less means
+// tokensource.DefaultLockTTL, the Locker rule every cache of this module
+// follows. The timer ends when it fires; once the lock is released it is a
+// no-op.
 func lease(release func(), ttl time.Duration) func() {
 	var once sync.Once
 	unlock := func() { once.Do(release) }
-	if ttl <= 0 {
-		return unlock
-	}
-	t := time.AfterFunc(ttl, unlock)
+	t := time.AfterFunc(leaseTTL(ttl), unlock)
 	return func() { t.Stop(); unlock() }
+}
+
+// leaseTTL applies the Locker rule: ttl <= 0 means
+// tokensource.DefaultLockTTL.
+func leaseTTL(ttl time.Duration) time.Duration {
+	if ttl <= 0 {
+		return tokensource.DefaultLockTTL
+	}
+	return ttl
 }

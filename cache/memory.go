@@ -95,7 +95,8 @@ func (m *Memory) Delete(ctx context.Context, key string) error {
 
 // Lock takes the in-process lock for key, waiting until it is free or ctx
 // is done. The lock is released by unlock or, if its holder never calls
-// unlock, after ttl.
+// unlock, after ttl (a ttl of zero or less means
+// tokensource.DefaultLockTTL).
 func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
 	for {
 		m.mu.Lock()

@@ -29,6 +29,20 @@ const (
 // keys. It writes with the newest key and reads with it or any older one,
 // which allows key rotation. Sealed is safe for concurrent use when the
 // underlying cache is.
+//
+// Sealing hides and authenticates an entry; it does not make it current.
+// An entry is bound to its key, not to a version or a time: whoever can
+// write the underlying cache can put back an older sealed entry of the
+// same key (a replay, or a restored backup), and it opens. The defence is
+// tokensource's record version: a source that holds a newer record never
+// adopts an older one, and writes its own back. A process that starts
+// with nothing but the replayed entry does adopt it; with a rotating
+// refresh token the server then refuses the old refresh token
+// (invalid_grant) and the user logs in again; nothing older than what the
+// attacker could already read is disclosed.
+//
+// A Sealed is not a tokensource.Locker; NewSealed adds Lock exactly when
+// the cache it wraps is one.
 type Sealed struct {
 	inner tokensource.Cache
 	aeads []sealKey // aeads[0] writes
@@ -54,7 +68,34 @@ type sealKey struct {
 // 32-byte AES-256 key, and opens entries sealed with key or any of
 // oldKeys. Keep keys out of the cache they protect (for example in the
 // OS keychain or a secret manager).
-func NewSealed(c tokensource.Cache, key []byte, oldKeys ...[]byte) (*Sealed, error) {
+//
+// The result is a *Sealed when c is not a tokensource.Locker. When c is
+// one (Memory, File, a Redis store), the result also implements Locker by
+// delegating to c, so wrapping a cache never silently drops its
+// cross-process lock, and never adds a lock that does not exclude anyone.
+func NewSealed(c tokensource.Cache, key []byte, oldKeys ...[]byte) (tokensource.Cache, error) {
+	s, err := newSealed(c, key, oldKeys)
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := c.(tokensource.Locker); ok {
+		return &sealedLocker{Sealed: s, l: l}, nil
+	}
+	return s, nil
+}
+
+// sealedLocker is a Sealed over a cache that is a Locker.
+type sealedLocker struct {
+	*Sealed
+	l tokensource.Locker
+}
+
+// Lock delegates to the wrapped cache's lock.
+func (s *sealedLocker) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
+	return s.l.Lock(ctx, key, ttl)
+}
+
+func newSealed(c tokensource.Cache, key []byte, oldKeys [][]byte) (*Sealed, error) {
 	if c == nil {
 		return nil, errors.New("cache: NewSealed needs a cache")
 	}
@@ -109,18 +150,6 @@ func (s *Sealed) Save(ctx context.Context, key string, data []byte, expiry time.
 // Delete removes the entry for key.
 func (s *Sealed) Delete(ctx context.Context, key string) error {
 	return s.inner.Delete(ctx, key)
-}
-
-// Lock delegates to the underlying cache when it is a tokensource.Locker;
-// otherwise it is a no-op lock that always succeeds at once.
-func (s *Sealed) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
-	if l, ok := s.inner.(tokensource.Locker); ok {
-		return l.Lock(ctx, key, ttl)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return func() {}, nil
 }
 
 func (s *Sealed) open(key string, sealed []byte) ([]byte, error) {

@@ -101,3 +101,57 @@ func TestSealedWithCached(t *testing.T) {
 		t.Fatalf("after the refresh the sealed cache holds %q, %v; want the new entry", data, err)
 	}
 }
+
+// nonLocker is a Cache that is not a Locker.
+type nonLocker struct{ tokensource.Cache }
+
+func TestSealedLockerMatchesInner(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		inner tokensource.Cache
+		want  bool
+	}{
+		{"Memory", new(cache.Memory), true},
+		{"File", newFile(t), true},
+		{"not a Locker", nonLocker{new(cache.Memory)}, false},
+	} {
+		s, err := cache.NewSealed(tt.inner, key(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := s.(tokensource.Locker); got != tt.want {
+			t.Errorf("%s: NewSealed result is a Locker = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSealedLockDelegates(t *testing.T) {
+	inner := new(cache.Memory)
+	s, _ := cache.NewSealed(inner, key(1))
+	unlock, err := s.(tokensource.Locker).Lock(context.Background(), "k", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := inner.Lock(short, "k", time.Second); err == nil {
+		t.Error("the wrapped cache's lock is free while the Sealed lock is held")
+	}
+}
+
+// TestSealedReplayOpens documents the limit of sealing: an older sealed
+// entry put back under its key still opens. tokensource's record version
+// is the defence (it never adopts an older record than it holds).
+func TestSealedReplayOpens(t *testing.T) {
+	ctx := context.Background()
+	inner := new(cache.Memory)
+	s, _ := cache.NewSealed(inner, key(3))
+	s.Save(ctx, "k", []byte("rt-1"), time.Time{})
+	old, _ := inner.Load(ctx, "k")
+	s.Save(ctx, "k", []byte("rt-2"), time.Time{})
+	inner.Save(ctx, "k", old, time.Time{})
+	if got, err := s.Load(ctx, "k"); err != nil || string(got) != "rt-1" {
+		t.Errorf("Load of a replayed entry = %q, %v; want rt-1 (documented: sealing does not bind a version)", got, err)
+	}
+}

@@ -330,7 +330,7 @@ func TestSecretHygiene(t *testing.T) {
 
 	// Sources, with logging at debug level, caches, failures and
 	// invalidation.
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "tokens") // NewFile wants 0700; TempDir is 0755
 	file := must(cache.NewFile(dir))
 	mem := &cache.Memory{}
 	sealKey := []byte("k-SEAL-0123456789abcdef01234567")

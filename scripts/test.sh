@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh [GO TEST ARGS...] — the one command that runs tokenward's whole test suite.
 #
-#   ./scripts/test.sh                          # gofmt, go vet, staticcheck, go test ./...
+#   ./scripts/test.sh                          # gofmt, go vet, staticcheck, go test: every module
 #   ./scripts/test.sh -run Foo ./client/       # same checks, scoped to the named packages
-#   ./scripts/test.sh -run Foo                 # no package named: ./... is appended
+#   ./scripts/test.sh -run Foo                 # no package named: every module's packages are appended
 #
 # On a fresh Debian 12 machine (as root; Go and node/npm preinstalled) it installs what the tests
 # need, then, every run:
@@ -31,7 +31,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 # Debian packages the tests need. Add more (e.g. chromium) here, space-separated.
-APT_PACKAGES="dbus gnome-keyring libsecret-tools redis-server chromium tmux"
+APT_PACKAGES="dbus gnome-keyring libsecret-tools redis-server chromium tmux postgresql"
 OP_DIR=testdata/oidc-provider
 SERVICE_TIMEOUT=${SERVICE_TIMEOUT:-30}
 
@@ -105,8 +105,9 @@ done
 SCOPED=1
 if ((${#PKGS[@]} == 0)); then
 	SCOPED=0
-	PKGS=(./...)
-	TEST_ARGS=("${@:1:nflags}" ./... "${@:nflags+1}") # before any -args
+	# Every module of go.work (the core, benchmarks, nested modules): ./... stops at a nested go.mod.
+	mapfile -t PKGS < <(go list -f '{{.Dir}}/...' -m)
+	TEST_ARGS=("${@:1:nflags}" "${PKGS[@]}" "${@:nflags+1}") # before any -args
 fi
 
 # ---------------------------------------------------------------------------------------------

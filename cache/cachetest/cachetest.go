@@ -28,6 +28,7 @@ func Run(t *testing.T, newCache func(t *testing.T) tokensource.Cache) {
 		{"Overwrite", testOverwrite},
 		{"Delete", testDelete},
 		{"Expiry", testExpiry},
+		{"ZeroExpiryKeeps", testZeroExpiryKeeps},
 		{"KeysAreIndependent", testKeys},
 		{"ValuesAreCopied", testCopies},
 		{"LargeValue", testLarge},
@@ -43,6 +44,13 @@ func Run(t *testing.T, newCache func(t *testing.T) tokensource.Cache) {
 			t.Skip("the cache is not a tokensource.Locker")
 		}
 		testLocker(t, l)
+	})
+	t.Run("LockerDefaultTTL", func(t *testing.T) {
+		l, ok := newCache(t).(tokensource.Locker)
+		if !ok {
+			t.Skip("the cache is not a tokensource.Locker")
+		}
+		testLockerDefaultTTL(t, l)
 	})
 }
 
@@ -121,6 +129,21 @@ func testExpiry(t *testing.T, c tokensource.Cache) {
 	time.Sleep(1500 * time.Millisecond)
 	if got := mustLoad(t, c, "cachetest-short"); got != nil {
 		t.Errorf("after expiry: Load = %q; want nil", got)
+	}
+}
+
+// testZeroExpiryKeeps: an entry saved with a zero expiry (a refresh
+// token with no known lifetime) is kept, also when an earlier Save of the
+// key gave it an expiry.
+func testZeroExpiryKeeps(t *testing.T, c tokensource.Cache) {
+	mustSave(t, c, "cachetest-zero", []byte("short"), time.Now().Add(1200*time.Millisecond))
+	mustSave(t, c, "cachetest-zero", []byte("kept"), time.Time{})
+	if got := mustLoad(t, c, "cachetest-zero"); string(got) != "kept" {
+		t.Fatalf("Load after Save with zero expiry = %q; want kept", got)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if got := mustLoad(t, c, "cachetest-zero"); string(got) != "kept" {
+		t.Fatalf("Load after the earlier expiry passed = %q; want kept (a zero expiry never drops the entry)", got)
 	}
 }
 
@@ -214,6 +237,52 @@ func testConcurrent(t *testing.T, c tokensource.Cache) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// testLockerDefaultTTL checks the Locker rule: a ttl of zero or less
+// means the implementation's default (tokensource.DefaultLockTTL), not
+// "no lock" or "expired at once": a second Lock waits until unlock, or
+// until its context ends.
+func testLockerDefaultTTL(t *testing.T, l tokensource.Locker) {
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		key := fmt.Sprintf("cachetest-lock-default%d", ttl)
+		unlock, err := l.Lock(ctx, key, ttl)
+		if err != nil {
+			t.Fatalf("Lock(ttl=%v): %v", ttl, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_, err = l.Lock(short, key, ttl)
+		cancel()
+		if err == nil {
+			t.Fatalf("ttl=%v: a second Lock succeeded while the first is held; want it to wait (ttl <= 0 means the default TTL)", ttl)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("ttl=%v: second Lock: %v; want an error matching context.DeadlineExceeded", ttl, err)
+		}
+		got := make(chan error, 1)
+		go func() {
+			u, err := l.Lock(ctx, key, ttl)
+			if err == nil {
+				u()
+			}
+			got <- err
+		}()
+		select {
+		case err := <-got:
+			t.Fatalf("ttl=%v: a waiting Lock returned (%v) before unlock", ttl, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		unlock()
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatalf("ttl=%v: waiting Lock after unlock: %v", ttl, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ttl=%v: a waiting Lock did not get the lock within 5s of unlock", ttl)
+		}
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // logon session for Windows Credential Manager, or an operating system
 // go-keyring does not support. The error's text says which, and how to
 // fix it.
-var ErrUnavailable = errors.New("keychain unavailable")
+var ErrUnavailable = errors.New("keychain: unavailable")
 
 // ErrCorrupt is matched by the error Load returns for an entry it cannot
 // decode: a chunk is missing or does not match the checksum in the head

@@ -53,6 +53,9 @@ func TestUnavailable(t *testing.T) {
 					t.Errorf("%s: %v; want ErrUnavailable wrapping the cause", op, err)
 					continue
 				}
+				if !strings.HasPrefix(err.Error(), "keychain: ") {
+					t.Errorf("%s: %q; want the package name first", op, err)
+				}
 				if !strings.Contains(err.Error(), tc.hint) {
 					t.Errorf("%s: %q; want a hint containing %q", op, err, tc.hint)
 				}

@@ -2,6 +2,7 @@ package rediscache_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,4 +32,31 @@ func Example() {
 	}
 	data, err := store.Load(ctx, "my-client")
 	fmt.Println(string(data), err)
+}
+
+// Example_sentinel shares tokens through a Sentinel-managed primary. By
+// default every lock and Save waits until a replica has it, so a failover
+// loses neither; a write that no replica acknowledged in time is an error
+// matching ErrNotReplicated.
+func Example_sentinel() {
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName:            "tokens",
+		SentinelAddrs:         []string{"127.0.0.1:26379", "127.0.0.1:26380", "127.0.0.1:26381"},
+		ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+	store := rediscache.New(rdb, &rediscache.Options{ReplicaTimeout: 500 * time.Millisecond})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := store.Save(ctx, "my-client", []byte(`{"v":1}`), time.Time{})
+	var re *rediscache.ReplicationError
+	switch {
+	case errors.As(err, &re):
+		// The primary has the write, no replica does yet: keep the token,
+		// keep the lock, and save again.
+		fmt.Printf("only %d of %d replicas within %v\n", re.Got, re.Want, re.Timeout)
+	case err != nil:
+		fmt.Println(err)
+	}
 }

@@ -12,16 +12,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tokenward/tokenward/tokensource"
 )
 
 // Defaults for [Options].
 const (
 	DefaultPrefix    = "tokenward:"
 	DefaultLockRetry = 25 * time.Millisecond
-	// DefaultLockTTL is the lock lifetime used when Lock is called with a
-	// ttl of zero or less: a Redis lock always expires, so that a crashed
-	// holder cannot wedge the others.
-	DefaultLockTTL = 30 * time.Second
 )
 
 // unlockTimeout bounds the compare-and-delete that releases a lock. If it
@@ -40,14 +38,35 @@ type Options struct {
 	// held by someone else. Each wait is jittered to between 0.5 and 1.5
 	// times LockRetry. Default 25ms.
 	LockRetry time.Duration
+
+	// MinReplicas is how many replicas must acknowledge a lock and every
+	// Save or Delete (Redis WAIT) before it succeeds; too few in
+	// ReplicaTimeout is an error matching ErrNotReplicated. Zero means:
+	// one when the primary has replicas (asked with ROLE on each write,
+	// in the same round trip) and none when it has none, so a lock or a
+	// rotated refresh token survives a Sentinel failover by default.
+	MinReplicas int
+	// ReplicaTimeout bounds each wait for acknowledgements
+	// (DefaultReplicaTimeout when zero; never past the context's deadline).
+	ReplicaTimeout time.Duration
+	// AllowUnreplicated skips the wait: a write succeeds once the primary
+	// has it. A failover can then lose the most recent writes, including a
+	// lock or a rotated refresh token; with a server that rotates refresh
+	// tokens and detects their reuse, that revokes the grant (the user logs
+	// in again). Only for deployments that accept that risk, or that have
+	// no replicas.
+	AllowUnreplicated bool
 }
 
 // Store is a tokensource.Cache and tokensource.Locker backed by Redis. It
 // is safe for concurrent use. Create it with [New].
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
-	retry  time.Duration
+	rdb            redis.UniversalClient
+	prefix         string
+	retry          time.Duration
+	minReplicas    int
+	replicaTimeout time.Duration
+	unreplicated   bool
 }
 
 // unlockScript deletes the lock only if it still holds the caller's token,
@@ -62,7 +81,7 @@ return 0`)
 // opts means defaults. The Store does not own rdb; closing it is the
 // caller's job.
 func New(rdb redis.UniversalClient, opts *Options) *Store {
-	s := &Store{rdb: rdb, prefix: DefaultPrefix, retry: DefaultLockRetry}
+	s := &Store{rdb: rdb, prefix: DefaultPrefix, retry: DefaultLockRetry, replicaTimeout: DefaultReplicaTimeout}
 	if opts != nil {
 		if opts.Prefix != "" {
 			s.prefix = opts.Prefix
@@ -70,6 +89,11 @@ func New(rdb redis.UniversalClient, opts *Options) *Store {
 		if opts.LockRetry > 0 {
 			s.retry = opts.LockRetry
 		}
+		if opts.ReplicaTimeout > 0 {
+			s.replicaTimeout = opts.ReplicaTimeout
+		}
+		s.minReplicas = max(opts.MinReplicas, 0)
+		s.unreplicated = opts.AllowUnreplicated
 	}
 	return s
 }
@@ -116,7 +140,10 @@ func (s *Store) Load(ctx context.Context, key string) ([]byte, error) {
 // Save stores data under key. The Redis key expires at expiry (PX, in
 // whole milliseconds rounded up); a zero expiry stores it without a TTL,
 // removing any TTL an earlier Save set; an expiry that has already passed
-// deletes the entry instead, so an expired entry is never stored.
+// deletes the entry instead, so an expired entry is never stored. Unless
+// Options.AllowUnreplicated is set, Save returns once replicas have the
+// write (see Options.MinReplicas); an error matching ErrNotReplicated
+// means the primary has it but a failover could lose it.
 func (s *Store) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return wrap(ctx, "save", err)
@@ -126,7 +153,7 @@ func (s *Store) Save(ctx context.Context, key string, data []byte, expiry time.T
 	if !expiry.IsZero() {
 		d := time.Until(expiry)
 		if d <= 0 {
-			if err := s.rdb.Del(ctx, rk).Err(); err != nil {
+			if err := s.del(ctx, "save", rk); err != nil {
 				return wrap(ctx, "save (expired entry)", err)
 			}
 			return nil
@@ -134,7 +161,11 @@ func (s *Store) Save(ctx context.Context, key string, data []byte, expiry time.T
 		ttl = roundUpMs(d)
 	}
 	// With ttl 0 this is a plain SET, which also clears an old TTL.
-	if err := s.rdb.Set(ctx, rk, data, ttl).Err(); err != nil {
+	err := s.write(ctx, "save", rk, func(p redis.Pipeliner) func() bool {
+		p.Set(ctx, rk, data, ttl)
+		return nil
+	})
+	if err != nil {
 		return wrap(ctx, "save", err)
 	}
 	return nil
@@ -146,21 +177,33 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return wrap(ctx, "delete", err)
 	}
-	if err := s.rdb.Del(ctx, s.redisKey(key)).Err(); err != nil {
+	if err := s.del(ctx, "delete", s.redisKey(key)); err != nil {
 		return wrap(ctx, "delete", err)
 	}
 	return nil
 }
 
+// del deletes rk, replicated like every write.
+func (s *Store) del(ctx context.Context, op, rk string) error {
+	return s.write(ctx, op, rk, func(p redis.Pipeliner) func() bool {
+		p.Del(ctx, rk)
+		return nil
+	})
+}
+
 // Lock takes the distributed lock for key: SET lock token NX PX ttl with a
 // random 128-bit token, retried every LockRetry (jittered) until it
 // succeeds or ctx is done. The lock expires by itself after ttl (a ttl of
-// zero or less means [DefaultLockTTL]). unlock deletes the lock only while
-// it still holds this caller's token, uses its own short timeout (ctx may
-// be done by then), and is safe to call more than once.
+// zero or less means tokensource.DefaultLockTTL, the rule of every
+// Locker in this module). Unless Options.AllowUnreplicated is set, the
+// lock counts only once replicas have it (see Options.MinReplicas); when
+// they do not acknowledge it in time, Lock releases it and returns an
+// error matching ErrNotReplicated. unlock deletes the lock only while it
+// still holds this caller's token, uses its own short timeout (ctx may be
+// done by then), and is safe to call more than once.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
 	if ttl <= 0 {
-		ttl = DefaultLockTTL
+		ttl = tokensource.DefaultLockTTL
 	}
 	ttl = roundUpMs(ttl)
 	var raw [16]byte
@@ -173,12 +216,19 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock
 		if err := ctx.Err(); err != nil {
 			return nil, wrap(ctx, "waiting for lock", err)
 		}
-		ok, err := s.rdb.SetNX(ctx, lk, token, ttl).Result()
+		var set *redis.BoolCmd
+		err := s.write(ctx, "lock", lk, func(p redis.Pipeliner) func() bool {
+			set = p.SetNX(ctx, lk, token, ttl)
+			return set.Val
+		})
+		ok := set != nil && set.Val()
 		if err != nil {
 			var rerr redis.Error
 			if !errors.As(err, &rerr) {
 				// The SET may have reached Redis (its reply was lost or
-				// ctx ended mid-flight): release what may be ours.
+				// ctx ended mid-flight), or did but no replica has it
+				// (ErrNotReplicated): release what may be ours. The
+				// goroutine ends within unlockTimeout.
 				go s.release(context.WithoutCancel(ctx), lk, token)
 			}
 			return nil, wrap(ctx, "lock", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/tokenward/tokenward/cache/cachetest"
 	"github.com/tokenward/tokenward/cache/rediscache"
 	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -31,22 +33,27 @@ var (
 
 var bg = context.Background()
 
-// testRedis returns a client of the redis-server at $REDIS_ADDR (started
-// by scripts/test.sh) and a key prefix unique to t whose keys are deleted
-// when t ends. Without REDIS_ADDR the test fails under CI and is skipped
-// otherwise.
+// redisAddr is $REDIS_ADDR (started by scripts/test.sh) or else a
+// redis-server started for t (skipped without one, failed under CI).
+func redisAddr(t *testing.T) string {
+	t.Helper()
+	if addr := os.Getenv(oidctest.EnvRedisAddr); addr != "" {
+		return addr
+	}
+	return testenv.Redis(t).Addr
+}
+
+// testRedis returns a client of the test Redis (see redisAddr) and a key
+// prefix unique to t whose keys are deleted when t ends.
 func testRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	addr := oidctest.RequireEnv(t, oidctest.EnvRedisAddr)
-	if addr == "" {
-		return nil, "" // only reached with a fake testing.TB
-	}
+	addr := redisAddr(t)
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	ctx, cancel := context.WithTimeout(bg, 2*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		t.Fatalf("redis-server at REDIS_ADDR=%s does not answer: %v (scripts/test.sh starts it)", addr, err)
+		t.Fatalf("redis-server at %s does not answer: %v", addr, err)
 	}
 	prefix := "tokenward-test:" + t.Name() + ":" + randHex(t, 6) + ":"
 	t.Cleanup(func() {
@@ -349,8 +356,8 @@ func TestDefaultLockTTL(t *testing.T) {
 	}
 	defer unlock()
 	pttl := rdb.PTTL(bg, entryKey(prefix, "k")+":lock").Val()
-	if pttl <= 0 || pttl > rediscache.DefaultLockTTL {
-		t.Errorf("lock PTTL with ttl 0 = %v; want the default %v", pttl, rediscache.DefaultLockTTL)
+	if pttl <= 0 || pttl > tokensource.DefaultLockTTL {
+		t.Errorf("lock PTTL with ttl 0 = %v; want the default %v", pttl, tokensource.DefaultLockTTL)
 	}
 }
 

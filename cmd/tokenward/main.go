@@ -10,7 +10,7 @@ package main
 import (
 	"os"
 
-	"github.com/tokenward/tokenward/internal/cli"
+	"github.com/tokenward/tokenward/cmd/tokenward/internal/cli"
 )
 
 func main() {
