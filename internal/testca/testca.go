@@ -20,9 +20,12 @@ type CA struct {
 	key  *ecdsa.PrivateKey
 }
 
-// New returns a fresh CA named name.
+// New returns a fresh CA named name. Every function of the package fails
+// t on error, or panics when t is nil (for examples).
 func New(t testing.TB, name string) *CA {
-	t.Helper()
+	if t != nil {
+		t.Helper()
+	}
 	key := mustKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(t),
@@ -35,11 +38,11 @@ func New(t testing.TB, name string) *CA {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		fail(t, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		fail(t, err)
 	}
 	return &CA{Cert: cert, key: key}
 }
@@ -53,13 +56,17 @@ func (ca *CA) Pool() *x509.CertPool {
 
 // Client issues a client certificate with common name cn.
 func (ca *CA) Client(t testing.TB, cn string) tls.Certificate {
-	t.Helper()
+	if t != nil {
+		t.Helper()
+	}
 	return issue(t, cn, ca.Cert, ca.key)
 }
 
 // SelfSigned returns a self-signed client certificate with common name cn.
 func SelfSigned(t testing.TB, cn string) tls.Certificate {
-	t.Helper()
+	if t != nil {
+		t.Helper()
+	}
 	return issue(t, cn, nil, nil)
 }
 
@@ -78,11 +85,11 @@ func issue(t testing.TB, cn string, parent *x509.Certificate, parentKey *ecdsa.P
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
-		t.Fatal(err)
+		fail(t, err)
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		fail(t, err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
@@ -90,7 +97,7 @@ func issue(t testing.TB, cn string, parent *x509.Certificate, parentKey *ecdsa.P
 func mustKey(t testing.TB) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		fail(t, err)
 	}
 	return k
 }
@@ -98,7 +105,14 @@ func mustKey(t testing.TB) *ecdsa.PrivateKey {
 func serial(t testing.TB) *big.Int {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
-		t.Fatal(err)
+		fail(t, err)
 	}
 	return n
+}
+
+func fail(t testing.TB, err error) {
+	if t == nil {
+		panic(err)
+	}
+	t.Fatal(err)
 }
