@@ -113,7 +113,11 @@ type Config struct {
 	// secret, and tokens the server binds to the certificate (cnf
 	// x5t#S256) work only through a client presenting the same
 	// certificate: a tokensource.Transport whose Base is HTTPClient's
-	// Transport.
+	// Transport. Go's TLS client sends a certificate from
+	// tls.Config.Certificates only when the server lists its issuer among
+	// the acceptable CAs, which it never does for a self-signed one: for
+	// self_signed_tls_client_auth (and hardware-backed keys), set
+	// tls.Config.GetClientCertificate instead.
 	MTLS bool
 
 	shared *shared // created on first use; see Config.state

@@ -54,7 +54,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) authorizeGet(w http.ResponseWriter, r *http.Request) {
-	ar, ok := s.parseAuthRequest(w, r, r.URL.Query())
+	params, msg := s.pushedParams(r.URL.Query())
+	if msg != "" {
+		renderMessage(w, http.StatusBadRequest, "Error", msg)
+		return
+	}
+	ar, ok := s.parseAuthRequest(w, r, params)
 	if !ok {
 		return
 	}
@@ -76,6 +81,11 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 		if k != "username" && k != "password" && k != "action" {
 			form[k] = vs
 		}
+	}
+	form, msg := s.pushedParams(form)
+	if msg != "" {
+		renderMessage(w, http.StatusBadRequest, "Error", msg)
+		return
 	}
 	ar, ok := s.parseAuthRequest(w, r, form)
 	if !ok {

@@ -1,6 +1,7 @@
 package oauth2test
 
 import (
+	"crypto"
 	"crypto/subtle"
 	"fmt"
 	"mime"
@@ -25,6 +26,12 @@ const (
 	AuthBody
 	// AuthNone is a public client: it sends client_id in the body and no secret.
 	AuthNone
+	// AuthPrivateKeyJWT accepts private_key_jwt client assertions (RFC 7523
+	// section 2.2) signed with Client.PublicKey's private key only.
+	AuthPrivateKeyJWT
+	// AuthSecretJWT accepts client_secret_jwt assertions (HS256 over
+	// Client.Secret) only.
+	AuthSecretJWT
 	// AuthTLS is RFC 8705 tls_client_auth: the client sends client_id in
 	// the body and no secret, over a TLS connection (Options.ClientCAs)
 	// presenting a certificate that chains to Options.ClientCAs and whose
@@ -48,6 +55,10 @@ func (a AuthStyle) String() string {
 		return "AuthBody"
 	case AuthNone:
 		return "AuthNone"
+	case AuthPrivateKeyJWT:
+		return "AuthPrivateKeyJWT"
+	case AuthSecretJWT:
+		return "AuthSecretJWT"
 	case AuthTLS:
 		return "AuthTLS"
 	case AuthSelfSignedTLS:
@@ -159,6 +170,17 @@ type Client struct {
 	// response omits expires_in.
 	JWTAccessTokens bool
 
+	// PublicKey verifies the client's private_key_jwt assertions
+	// (AuthPrivateKeyJWT) and the assertions of its JWT bearer grants
+	// (GrantJWTBearer): an *rsa.PublicKey, *ecdsa.PublicKey or
+	// ed25519.PublicKey.
+	PublicKey crypto.PublicKey
+
+	// RequirePAR makes the authorization endpoint accept only pushed
+	// requests (RFC 9126 require_pushed_authorization_requests).
+	RequirePAR bool
+
+	registeredMetadata map[string]any // RFC 7591 metadata of a registered client
 	// TLSSubject is the certificate subject (as x509.Name.String writes
 	// it) that an AuthTLS client must present (tls_client_auth_subject_dn).
 	TLSSubject string
@@ -257,6 +279,9 @@ func (c *Client) redirectURI(requested string) (string, string) {
 // request (token, device authorization, revocation), enforcing its
 // authentication style and body format. Callers hold s.mu.
 func (s *Server) authenticate(req *Request) (*Client, *oauthError) {
+	if _, ok := req.Params["client_assertion"]; ok {
+		return s.verifyAssertion(req)
+	}
 	bodyID, hasBodyID := req.Params["client_id"]
 	bodySecret := req.Params["client_secret"]
 	id := bodyID
@@ -272,9 +297,12 @@ func (s *Server) authenticate(req *Request) (*Client, *oauthError) {
 	if id == "" {
 		return nil, errInvalidClient("missing client authentication")
 	}
-	c := s.clients[id]
+	c := s.lookupClient(id)
 	if c == nil {
 		return nil, errInvalidClient("unknown client")
+	}
+	if c.AuthStyle == AuthPrivateKeyJWT || c.AuthStyle == AuthSecretJWT {
+		return nil, errInvalidClient("client must authenticate with a client assertion")
 	}
 	if e := checkBodyFormat(c, req); e != nil {
 		return nil, e

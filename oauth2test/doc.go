@@ -28,6 +28,16 @@
 // client authentication style and any body format, and one user,
 // [DefaultUsername] with [DefaultPassword].
 //
+// Beyond client secrets, a [Client] may authenticate with private_key_jwt
+// ([AuthPrivateKeyJWT] with [Client.PublicKey]) or client_secret_jwt
+// ([AuthSecretJWT]); assertions are checked for signature, iss and sub, aud,
+// exp and jti replay. The token endpoint also serves [GrantJWTBearer] and
+// [GrantTokenExchange]; [Server.IntrospectionURL], [Server.PARURL] (with
+// [Client.RequirePAR]) and [Server.RegistrationURL] serve introspection,
+// pushed authorization requests and dynamic registration with RFC 7592
+// management, all announced in the metadata; [ResourceMetadataPath] describes
+// the protected resource.
+//
 // A Server is safe for concurrent use. It never panics on hostile input, and
 // request bodies are limited to 1 MiB.
 //
@@ -42,5 +52,11 @@
 //   - RFC 7009, Token Revocation: https://www.rfc-editor.org/rfc/rfc7009
 //   - RFC 7636, Proof Key for Code Exchange (PKCE): https://www.rfc-editor.org/rfc/rfc7636
 //   - RFC 8414, Authorization Server Metadata: https://www.rfc-editor.org/rfc/rfc8414
+//   - RFC 7521 and RFC 7523, JWT client authentication and JWT bearer grant: https://www.rfc-editor.org/rfc/rfc7523
+//   - RFC 7591 and RFC 7592, Dynamic Client Registration and Management: https://www.rfc-editor.org/rfc/rfc7591
+//   - RFC 7662, Token Introspection: https://www.rfc-editor.org/rfc/rfc7662
 //   - RFC 8628, Device Authorization Grant: https://www.rfc-editor.org/rfc/rfc8628
+//   - RFC 8693, Token Exchange: https://www.rfc-editor.org/rfc/rfc8693
+//   - RFC 9126, Pushed Authorization Requests: https://www.rfc-editor.org/rfc/rfc9126
+//   - RFC 9728, Protected Resource Metadata: https://www.rfc-editor.org/rfc/rfc9728
 package oauth2test

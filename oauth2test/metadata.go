@@ -18,6 +18,11 @@ type metadata struct {
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
+
+	IntrospectionEndpoint              string   `json:"introspection_endpoint"`
+	PushedAuthorizationRequestEndpoint string   `json:"pushed_authorization_request_endpoint"`
+	RegistrationEndpoint               string   `json:"registration_endpoint"`
+	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 }
 
 // Metadata paths (RFC 8414 section 3 and OpenID Connect Discovery).
@@ -33,7 +38,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	authMethods := []string{"client_secret_basic", "client_secret_post", "none"}
+	authMethods := []string{"client_secret_basic", "client_secret_post", "none", "private_key_jwt", "client_secret_jwt"}
 	writeJSON(w, http.StatusOK, metadata{
 		Issuer:                      s.URL,
 		AuthorizationEndpoint:       s.AuthURL(),
@@ -44,12 +49,17 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		GrantTypesSupported: []string{
 			GrantAuthorizationCode, GrantImplicit, GrantPassword,
 			GrantClientCredentials, GrantRefreshToken, GrantDeviceCode,
+			GrantJWTBearer, GrantTokenExchange,
 		},
-		TokenEndpointAuthMethodsSupported: authMethods,
-		RevocationEndpointAuthMethods:     authMethods,
-		CodeChallengeMethodsSupported:     []string{"S256", "plain"},
-		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{"HS256", "none"},
-		ResponseModesSupported:            []string{"query", "fragment"},
+		IntrospectionEndpoint:              s.IntrospectionURL(),
+		PushedAuthorizationRequestEndpoint: s.PARURL(),
+		RegistrationEndpoint:               s.RegistrationURL(),
+		TokenEndpointAuthSigningAlgs:       []string{"RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA", "HS256"},
+		TokenEndpointAuthMethodsSupported:  authMethods,
+		RevocationEndpointAuthMethods:      authMethods,
+		CodeChallengeMethodsSupported:      []string{"S256", "plain"},
+		SubjectTypesSupported:              []string{"public"},
+		IDTokenSigningAlgValuesSupported:   []string{"HS256", "none"},
+		ResponseModesSupported:             []string{"query", "fragment"},
 	})
 }

@@ -48,6 +48,7 @@ type Server struct {
 	resourceReqs  int
 	lastToken     *Request
 	issuedAccess  int
+	std           *extState // standards beyond client secrets (standards.go)
 
 	clientCAs   *x509.CertPool // for AuthTLS clients; non-nil: the server listens with TLS
 	dpop        DPoPVerifier   // checks every DPoP proof
@@ -160,6 +161,11 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("/device", s.handleDevice)
 	mux.HandleFunc("/resource", s.handleResource)
 	mux.HandleFunc("/revoke", s.handleRevoke)
+	mux.HandleFunc("/introspect", s.handleIntrospect)
+	mux.HandleFunc("/par", s.handlePAR)
+	mux.HandleFunc("/register", s.handleRegister)
+	mux.HandleFunc("/register/", s.handleRegister)
+	mux.HandleFunc(ResourceMetadataPath, s.handleResourceMetadata)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", s.handleMetadata)
 	mux.HandleFunc("/.well-known/openid-configuration", s.handleMetadata)
 	return mux

@@ -65,6 +65,8 @@ type tokenResponse struct {
 	RefreshToken string          `json:"refresh_token,omitempty"`
 	Scope        string          `json:"scope,omitempty"`
 	IDToken      string          `json:"id_token,omitempty"`
+	// IssuedTokenType is sent by token exchange (RFC 8693).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // handleToken serves the token endpoint, applying queued faults and latency.
@@ -146,6 +148,10 @@ func (s *Server) token(req *Request) (*tokenResponse, *oauthError) {
 		handle = s.refreshTokenGrant
 	case GrantDeviceCode:
 		handle = s.deviceCodeGrant
+	case GrantJWTBearer:
+		handle = s.jwtBearerGrant
+	case GrantTokenExchange:
+		handle = s.tokenExchangeGrant
 	default:
 		return nil, &oauthError{http.StatusBadRequest, "unsupported_grant_type", "grant_type " + strconv.Quote(gt) + " is not supported"}
 	}
