@@ -3,7 +3,6 @@ package tokensource
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -38,32 +37,32 @@ const maxNonceOrigins = 64
 // starts over. The zero value is ready to use.
 type nonceMemo struct {
 	mu sync.Mutex
-	m  map[string]string
+	m  map[origin]string
 }
 
-func (n *nonceMemo) get(origin string) string {
+func (n *nonceMemo) get(o origin) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.m[origin]
+	return n.m[o]
 }
 
 // learn remembers the nonce of h's DPoP-Nonce header for origin, if it is
 // one valid nonce (anything else is ignored: too long, not NQCHAR, or
 // several), and reports whether it is new.
-func (n *nonceMemo) learn(origin string, h http.Header) bool {
+func (n *nonceMemo) learn(o origin, h http.Header) bool {
 	vs := h["Dpop-Nonce"]
 	if len(vs) != 1 || !dpop.ValidNonce(vs[0]) {
 		return false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.m[origin] == vs[0] {
+	if n.m[o] == vs[0] {
 		return false
 	}
 	if n.m == nil || len(n.m) >= maxNonceOrigins {
-		n.m = make(map[string]string)
+		n.m = make(map[origin]string)
 	}
-	n.m[origin] = vs[0]
+	n.m[o] = vs[0]
 	return true
 }
 
@@ -76,8 +75,8 @@ func (t *Transport) prover(tok *oauth2.Token) (Prover, error) {
 	if t.DPoP != nil {
 		return t.DPoP, nil
 	}
-	if c, ok := t.Source.(*Cached); ok && c.set.DPoP != nil {
-		return c.set.DPoP, nil
+	if c, ok := t.Source.(*Cached); ok && c.opts.DPoP != nil {
+		return c.opts.DPoP, nil
 	}
 	return nil, ErrNoProver
 }
@@ -96,7 +95,7 @@ func (t *Transport) send(orig, r *http.Request, tok *oauth2.Token) (*http.Respon
 	if p == nil {
 		return t.base().RoundTrip(r)
 	}
-	o := nonceOrigin(orig.URL)
+	o := originOf(orig.URL)
 	if err := t.prove(p, r, tok, o); err != nil {
 		closeBody(r)
 		return nil, err
@@ -127,8 +126,8 @@ func (t *Transport) send(orig, r *http.Request, tok *oauth2.Token) (*http.Respon
 
 // prove sets a new proof for r (a copy the Transport owns) in its DPoP
 // header.
-func (t *Transport) prove(p Prover, r *http.Request, tok *oauth2.Token, origin string) error {
-	proof, err := p.Proof(r.Method, r.URL.String(), tok.AccessToken, t.nonces.get(origin))
+func (t *Transport) prove(p Prover, r *http.Request, tok *oauth2.Token, o origin) error {
+	proof, err := p.Proof(r.Method, r.URL.String(), tok.AccessToken, t.nonces.get(o))
 	if err != nil {
 		return proofError{err}
 	}
@@ -164,17 +163,5 @@ func replay(req *http.Request, hdr []string) (*http.Request, bool) {
 // nonceChallenge reports whether WWW-Authenticate values hold a DPoP
 // challenge with error="use_dpop_nonce" (RFC 9449 §9).
 func nonceChallenge(values []string) bool {
-	for _, v := range values {
-		for _, ch := range ParseChallenges(v) {
-			if strings.EqualFold(ch.Scheme, "DPoP") && ch.Params["error"] == "use_dpop_nonce" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// nonceOrigin is the origin whose nonce a request uses: scheme and host.
-func nonceOrigin(u *url.URL) string {
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	return hasChallenge(values, "use_dpop_nonce", false)
 }

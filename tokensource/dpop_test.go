@@ -180,7 +180,7 @@ func TestTransportDPoPNonceRemembered(t *testing.T) {
 	}
 	var n nonceMemo
 	for i := range 10 * maxNonceOrigins {
-		n.learn("https://h"+strings.Repeat("x", i), http.Header{"Dpop-Nonce": {"n"}})
+		n.learn(origin{"https", "h" + strings.Repeat("x", i), "443"}, http.Header{"Dpop-Nonce": {"n"}})
 	}
 	if len(n.m) > maxNonceOrigins {
 		t.Errorf("%d origins remembered; want at most %d", len(n.m), maxNonceOrigins)
