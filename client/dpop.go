@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -154,17 +156,43 @@ func (c *Config) dpopJKT() RequestOption {
 	return paramOption{"dpop_jkt", c.DPoP.Thumbprint()}
 }
 
-// bound returns opts with DPoP set to c's key, so that a Transport over
-// the source proves possession of it and the cache keeps the binding.
-// opts itself is not modified; an Options.DPoP already set is kept.
+// bound returns opts with what the source's tokens are bound to: DPoP
+// set to c's key, so that a Transport over the source proves possession
+// of it and the cache keeps the binding, and, for an mTLS client, the
+// thumbprint of its certificate. opts itself is not modified; fields
+// already set are kept.
 func (c *Config) bound(opts *tokensource.Options) *tokensource.Options {
-	if c.DPoP == nil || opts != nil && opts.DPoP != nil {
+	x5t := ""
+	if c.MTLS {
+		x5t = certThumbprint(c.HTTPClient)
+	}
+	if (c.DPoP == nil || opts != nil && opts.DPoP != nil) && (x5t == "" || opts != nil && opts.CertThumbprint != "") {
 		return opts
 	}
 	var o tokensource.Options
 	if opts != nil {
 		o = *opts
 	}
-	o.DPoP = c.DPoP
+	if o.DPoP == nil && c.DPoP != nil {
+		o.DPoP = c.DPoP
+	}
+	if o.CertThumbprint == "" {
+		o.CertThumbprint = x5t
+	}
 	return &o
+}
+
+// certThumbprint is the base64url SHA-256 of the first certificate that
+// hc's transport presents, or "" when it has none fixed (a
+// GetClientCertificate callback chooses at handshake time).
+func certThumbprint(hc *http.Client) string {
+	if hc == nil {
+		return ""
+	}
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok || tr.TLSClientConfig == nil || len(tr.TLSClientConfig.Certificates) == 0 || len(tr.TLSClientConfig.Certificates[0].Certificate) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(tr.TLSClientConfig.Certificates[0].Certificate[0])
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

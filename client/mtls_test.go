@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/internal/testca"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
@@ -116,5 +117,34 @@ func TestMTLSCertificateRejected(t *testing.T) {
 				t.Fatalf("got %v; want a RetrieveError invalid_client", err)
 			}
 		})
+	}
+}
+
+func TestMTLSSourceKeepsCertificateBinding(t *testing.T) {
+	ca := testca.New(t, "tokenward test CA")
+	srv := mtlsServer(t, ca, testca.SelfSigned(t, "self-signed"))
+	cert := ca.Client(t, "mtls-client")
+	conf := &Config{ClientID: "mtls-client", Endpoint: srv.Endpoint(), MTLS: true, HTTPClient: srv.MTLSClient(cert)}
+	if got := conf.bound(nil); got == nil || got.CertThumbprint != x5t(cert) {
+		t.Fatalf("bound options %+v; want CertThumbprint %s", got, x5t(cert))
+	}
+	// A cached token bound to another certificate is not used.
+	mem := &cache.Memory{}
+	ctx := context.Background()
+	tok1, err := conf.ClientCredentialsSource(&tokensource.Options{Cache: mem}).TokenContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &Config{ClientID: "mtls-client", Endpoint: srv.Endpoint(), MTLS: true, HTTPClient: srv.MTLSClient(ca.Client(t, "mtls-client"))}
+	tok2, err := other.ClientCredentialsSource(&tokensource.Options{Cache: mem}).TokenContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok2.AccessToken == tok1.AccessToken {
+		t.Error("a token bound to another certificate was taken from the cache")
+	}
+	tok3, _ := conf.ClientCredentialsSource(&tokensource.Options{Cache: mem}).TokenContext(ctx)
+	if tok3 == nil || tok3.AccessToken == tok2.AccessToken {
+		t.Error("a token bound to the second certificate was used with the first")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/dpop"
+	"github.com/tokenward/tokenward/internal/record"
 )
 
 // Prover makes DPoP proofs (RFC 9449 §4) with one key: a fresh proof, with
@@ -164,4 +165,24 @@ func replay(req *http.Request, hdr []string) (*http.Request, bool) {
 // challenge with error="use_dpop_nonce" (RFC 9449 §9).
 func nonceChallenge(values []string) bool {
 	return hasChallenge(values, "use_dpop_nonce", false)
+}
+
+// bind records in r what its token is bound to: the DPoP key of a DPoP
+// token, the client certificate.
+func (c *Cached) bind(r record.Record) record.Record {
+	if c.opts.DPoP != nil && strings.EqualFold(r.Token.Type(), "DPoP") {
+		r.JKT = c.opts.DPoP.Thumbprint()
+	}
+	r.CertThumbprint = c.opts.CertThumbprint
+	return r
+}
+
+// boundHere reports whether the token of r may be used by c: it is not
+// bound to a DPoP key other than c's (or to one while c has none), nor to
+// another certificate than c's, when c knows its certificate.
+func (c *Cached) boundHere(r record.Record) bool {
+	if r.JKT != "" && (c.opts.DPoP == nil || c.opts.DPoP.Thumbprint() != r.JKT) {
+		return false
+	}
+	return r.CertThumbprint == "" || c.opts.CertThumbprint == "" || r.CertThumbprint == c.opts.CertThumbprint
 }

@@ -100,6 +100,13 @@ type Options struct {
 	// another key is never used. Sources from package client set it from
 	// client.Config.DPoP.
 	DPoP Prover
+
+	// CertThumbprint is the base64url SHA-256 of the TLS client
+	// certificate the source's tokens are bound to (RFC 8705 x5t#S256): a
+	// cached token bound to another certificate is never used. Sources
+	// from package client set it when client.Config.MTLS is set and the
+	// HTTPClient presents a fixed certificate.
+	CertThumbprint string
 }
 
 func (o *Options) expiryWindow() time.Duration {
