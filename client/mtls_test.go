@@ -148,3 +148,17 @@ func TestMTLSSourceKeepsCertificateBinding(t *testing.T) {
 		t.Error("a token bound to the second certificate was used with the first")
 	}
 }
+
+func TestMTLSHandshakeFailureIsTransportError(t *testing.T) {
+	ca := testca.New(t, "tokenward test CA")
+	srv := mtlsServer(t, ca, testca.SelfSigned(t, "self-signed"))
+	cert := ca.Client(t, "mtls-client")
+	// A client that does not trust the server's certificate.
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}}
+	conf := &Config{ClientID: "mtls-client", Endpoint: srv.Endpoint(), MTLS: true, HTTPClient: hc}
+	_, err := conf.ClientCredentialsToken(context.Background())
+	var te *TransportError
+	if !errors.As(err, &te) {
+		t.Fatalf("got %v; want a *TransportError", err)
+	}
+}

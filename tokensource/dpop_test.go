@@ -120,6 +120,9 @@ func TestTransportDPoPNonce(t *testing.T) {
 		{"garbage nonce ignored", func(n int) (int, http.Header) {
 			return 401, http.Header{"Www-Authenticate": {`DPoP error="use_dpop_nonce"`}, "Dpop-Nonce": {"a\"b"}}
 		}, nil, false, 1, 401},
+		{"several nonces ignored", func(n int) (int, http.Header) {
+			return 401, http.Header{"Www-Authenticate": {`DPoP error="use_dpop_nonce"`}, "Dpop-Nonce": {"n1", "n2"}}
+		}, nil, false, 1, 401},
 		{"no new nonce", func(n int) (int, http.Header) {
 			return 401, http.Header{"Www-Authenticate": {`DPoP error="use_dpop_nonce"`}}
 		}, nil, false, 1, 401},
