@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/tokenward/tokenward/dpop"
 	"github.com/tokenward/tokenward/tokensource"
@@ -34,6 +35,9 @@ type dpopAuth struct {
 	origin string
 	err    error // a proof that could not be made
 	resent bool
+
+	mu     sync.Mutex
+	proofs []string // every proof made, redacted from what the server echoes
 }
 
 // withDPoP wraps auth with DPoP proofs when c has a key and k is a request
@@ -57,7 +61,17 @@ func (d *dpopAuth) prove(h http.Header) error {
 		return fmt.Errorf("client: DPoP proof: %w", err) // dpop's errors hold no key material
 	}
 	h.Set("DPoP", proof)
+	d.mu.Lock()
+	d.proofs = append(d.proofs, proof)
+	d.mu.Unlock()
 	return nil
+}
+
+// redact adds the proofs made so far to red.
+func (d *dpopAuth) redact(red redactor) redactor {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append(red[:len(red):len(red)], d.proofs...)
 }
 
 // applyErr reports a proof that apply could not make.

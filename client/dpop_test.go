@@ -323,3 +323,37 @@ func TestDPoPAuthCodeAndPublicRefreshBound(t *testing.T) {
 		t.Fatalf("exchange with another key: got %v; want invalid_grant", err)
 	}
 }
+
+func TestDPoPProofNeverInErrors(t *testing.T) {
+	// A server that echoes the request's DPoP header in its error, on the
+	// retried attempt (a new proof) after a 503.
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(503)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		io.WriteString(w, `{"error":"invalid_dpop_proof","error_description":"bad proof `+r.Header.Get("DPoP")+`"}`)
+	}))
+	t.Cleanup(srv.Close)
+	var proof string
+	conf := &Config{ClientID: "c", ClientSecret: "s3cret-value", Endpoint: oauth2.Endpoint{TokenURL: srv.URL}, DPoP: mustDPoPKey(t),
+		HTTPClient: &http.Client{Transport: roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			proof = r.Header.Get("DPoP")
+			return http.DefaultTransport.RoundTrip(r)
+		})}}
+	_, err := conf.ClientCredentialsToken(context.Background())
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || proof == "" {
+		t.Fatalf("got %v; want a RetrieveError", err)
+	}
+	assertNoSecrets(t, err.Error()+re.ErrorDescription+string(re.Body), proof, "s3cret-value")
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -177,7 +177,8 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	if f, ok := auth.(interface{ applyErr() error }); ok && f.applyErr() != nil {
 		return nil, f.applyErr()
 	}
-	if d, ok := auth.(*dpopAuth); ok {
+	d, _ := auth.(*dpopAuth)
+	if d != nil {
 		ctx = withReprove(ctx, d) // a retried attempt gets its own proof
 	}
 	body, contentType := encodeBody(c.BodyFormat, params)
@@ -192,6 +193,9 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := c.state().retryClient(c.baseClient(ctx), k.policy).Do(req)
+	if d != nil {
+		red = d.redact(red) // a server may echo the proofs
+	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
