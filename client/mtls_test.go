@@ -39,6 +39,14 @@ func TestMTLSClientAuthAndBoundTokens(t *testing.T) {
 	cert := ca.Client(t, "mtls-client")
 	conf := &Config{ClientID: "mtls-client", ClientSecret: "never-sent", Endpoint: srv.Endpoint(), MTLS: true, HTTPClient: srv.MTLSClient(cert)}
 	ctx := context.Background()
+	m, err := Discover(ctx, srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.mtlsURL("token_endpoint", "") != srv.TokenURL() || !m.TLSClientCertificateBoundAccessTokens {
+		t.Errorf("metadata aliases %v, bound %v; want the token endpoint and true", m.MTLSEndpointAliases, m.TLSClientCertificateBoundAccessTokens)
+	}
+	conf.Endpoint.TokenURL = m.mtlsURL("token_endpoint", m.TokenEndpoint)
 	tok, err := conf.ClientCredentialsToken(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -125,3 +125,16 @@ func withAuth(h http.Header, v string) http.Header {
 	h.Set("Authorization", v)
 	return h
 }
+
+func TestMetadataAdvertisesDPoP(t *testing.T) {
+	s := NewServer(t, nil)
+	r := do(t, s, call{method: http.MethodGet, path: MetadataPath})
+	wantOK(t, r)
+	algs, _ := r.json["dpop_signing_alg_values_supported"].([]any)
+	if len(algs) == 0 || algs[0] != "ES256" {
+		t.Errorf("dpop_signing_alg_values_supported %v; want ES256 first", r.json["dpop_signing_alg_values_supported"])
+	}
+	if _, ok := r.json["mtls_endpoint_aliases"]; ok {
+		t.Error("a server without ClientCAs announces mTLS aliases")
+	}
+}
