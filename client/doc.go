@@ -20,11 +20,19 @@
 // [Config.TokenSource]) return a *tokensource.Cached that keeps a token
 // fresh; use tokensource.NewClient to authorize an http.Client with one.
 //
+// Tokens can be bound to the client: to a DPoP key (Config.DPoP, RFC
+// 9449), whose proofs every token request and, through tokensource's
+// Transport, every resource request carries; or to a TLS client
+// certificate (Config.MTLS, RFC 8705), which also authenticates the
+// client.
+//
 // References:
 //   - RFC 6749, The OAuth 2.0 Authorization Framework: https://www.rfc-editor.org/rfc/rfc6749
 //   - RFC 6750, Bearer Token Usage: https://www.rfc-editor.org/rfc/rfc6750
 //   - RFC 7636, Proof Key for Code Exchange (PKCE): https://www.rfc-editor.org/rfc/rfc7636
 //   - RFC 8252, OAuth 2.0 for Native Apps (loopback redirects): https://www.rfc-editor.org/rfc/rfc8252
 //   - RFC 8628, Device Authorization Grant: https://www.rfc-editor.org/rfc/rfc8628
+//   - RFC 8705, Mutual-TLS Client Authentication and Certificate-Bound Tokens: https://www.rfc-editor.org/rfc/rfc8705
+//   - RFC 9449, Demonstrating Proof of Possession (DPoP): https://www.rfc-editor.org/rfc/rfc9449
 //   - RFC 9700, OAuth 2.0 Security Best Current Practice: https://www.rfc-editor.org/rfc/rfc9700
 package client
