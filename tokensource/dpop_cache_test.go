@@ -2,6 +2,9 @@ package tokensource
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,4 +63,54 @@ func TestCachedRecordKeepsBinding(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dpopFakeSource is fakeSource issuing DPoP tokens.
+type dpopFakeSource struct{ *fakeSource }
+
+func (s dpopFakeSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := s.issue(ctx, nil)
+	if tok != nil {
+		tok.TokenType = "DPoP"
+	}
+	return tok, err
+}
+
+func TestTransportDPoPAsyncRefreshWithLock(t *testing.T) {
+	clk := newFakeClock()
+	src := dpopFakeSource{&fakeSource{clk: clk, life: time.Hour}}
+	key := genKey(t)
+	cache := lockingCache{newMemCache()}
+	c := newTestCached(t, src, clk, &Options{AsyncRefresh: true, ExpiryWindow: 10 * time.Minute, JitterFrac: -1,
+		Cache: cache, CacheKey: "k", DPoP: key})
+	base := &dpopBase{}
+	tr := &Transport{Source: c, Base: base}
+	get := func() {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "https://api.example/x", nil)
+		if _, err := tr.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get()
+	clk.Advance(55 * time.Minute) // into the window: renewed in the background
+	get()
+	waitFor(t, func() bool { return c.cur.Load().tok.AccessToken == "at-2" })
+	get()
+	last := len(base.proofs) - 1
+	if base.auth[last] != "DPoP at-2" || claimsOf(t, base.proofs[last])["ath"] != athOf("at-2") {
+		t.Errorf("after the background refresh: Authorization %q, ath %v; want DPoP at-2 with its ath", base.auth[last], claimsOf(t, base.proofs[last])["ath"])
+	}
+	if cache.locks == 0 {
+		t.Error("the background refresh did not take the cache's lock")
+	}
+	rec, err := record.Decode(cache.data["k"])
+	if err != nil || rec.JKT != key.Thumbprint() || rec.Token.AccessToken != "at-2" {
+		t.Errorf("cache record %+v, %v; want at-2 bound to the key", rec, err)
+	}
+}
+
+func athOf(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
