@@ -187,5 +187,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("has_secret", c.ClientSecret != ""),
 		slog.String("token_url", c.Endpoint.TokenURL),
 		slog.String("body_format", c.BodyFormat.String()),
+		slog.Bool("dpop", c.DPoP != nil),
+		slog.Bool("mtls", c.MTLS),
 	)
 }
