@@ -275,7 +275,7 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 		return record.Record{}, nil, ErrIdentityMismatch
 	}
 	if !c.boundHere(r) {
-		c.opts.logger().Warn("tokensource: cache entry bound to another DPoP key or certificate; treating as a miss", "key", c.key)
+		c.opts.logger().Warn("tokensource: cache entry bound to another DPoP key or certificate; treating as a miss", "cache.key_hash", c.keyHash)
 		return record.Record{}, nil, nil
 	}
 	if held != nil && r.Version != 0 && held.version > r.Version {
