@@ -107,3 +107,16 @@ func certThumbprint(r *http.Request) string {
 	sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
+
+// pushedJKT sets the dpop_jkt of a pushed authorization request from its
+// proof's key, refusing one that names another key (RFC 9449 §10.1).
+func pushedJKT(req *Request, jkt string) *oauthError {
+	if jkt == "" {
+		return nil
+	}
+	if got := req.Params["dpop_jkt"]; got != "" && got != jkt {
+		return errInvalidRequest("dpop_jkt does not match the DPoP proof's key")
+	}
+	req.Params["dpop_jkt"] = jkt
+	return nil
+}

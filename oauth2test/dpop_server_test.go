@@ -138,3 +138,29 @@ func TestMetadataAdvertisesDPoP(t *testing.T) {
 		t.Error("a server without ClientCAs announces mTLS aliases")
 	}
 }
+
+func TestDPoPPushedRequestBindsCode(t *testing.T) {
+	s := NewServer(t, nil)
+	k := genKey(t)
+	path := strings.TrimPrefix(s.PARURL(), s.URL)
+	push := func(h http.Header, extra ...string) reply {
+		kv := append([]string{"response_type", "code", "redirect_uri", "http://127.0.0.1/cb"}, extra...)
+		return do(t, s, call{path: path, form: defaultCreds(kv...), header: h})
+	}
+	if r := push(proofHeader(t, k, "POST", s.PARURL(), "", ""), "dpop_jkt", genKey(t).Thumbprint()); r.status != 400 {
+		t.Errorf("dpop_jkt of another key: status %d; want 400", r.status)
+	}
+	if r := push(http.Header{"Dpop": {"garbage"}}); r.status != 400 || r.str("error") != DPoPInvalidProof {
+		t.Errorf("garbage proof: %d %s; want invalid_dpop_proof", r.status, r.body)
+	}
+	r := push(proofHeader(t, k, "POST", s.PARURL(), "", ""))
+	if r.status != 201 || r.str("request_uri") == "" {
+		t.Fatalf("push with a proof: %d %s", r.status, r.body)
+	}
+	s.mu.Lock()
+	got := s.ext().pushed[r.str("request_uri")].params.Get("dpop_jkt")
+	s.mu.Unlock()
+	if got != k.Thumbprint() {
+		t.Errorf("pushed dpop_jkt %q; want the proof's key %q", got, k.Thumbprint())
+	}
+}
