@@ -27,16 +27,18 @@ const maxNonces = 16
 // dpopAuth adds a DPoP proof (RFC 9449 §5) to every token request that
 // its clientAuth authenticates, answers one use_dpop_nonce challenge by
 // asking for a resend, and learns the server's nonce from every answer.
+// It is an attemptAuth: every attempt, retries after a 5xx included, gets
+// its own proof (and, when the clientAuth is one too, its own assertion).
 type dpopAuth struct {
 	clientAuth
 	key    *dpop.Key
 	url    string  // the token endpoint: the proof's htu
 	st     *shared // where the nonce is remembered, per origin
 	origin string
-	err    error // a proof that could not be made
 	resent bool
 
 	mu     sync.Mutex
+	cur    string   // the proof apply sends
 	proofs []string // every proof made, redacted from what the server echoes
 }
 
@@ -49,33 +51,42 @@ func (c *Config) withDPoP(auth clientAuth, k *call) clientAuth {
 	return &dpopAuth{clientAuth: auth, key: c.DPoP, url: k.url, st: c.state(), origin: origin(k.url)}
 }
 
-func (d *dpopAuth) apply(h http.Header, params url.Values) {
-	d.clientAuth.apply(h, params)
-	d.err = d.prove(h)
-}
-
-// prove sets a fresh proof, with the server's current nonce, in h.
-func (d *dpopAuth) prove(h http.Header) error {
+// renew makes the proof of the next attempt, with the server's current
+// nonce, and the inner credentials when they are made per attempt.
+func (d *dpopAuth) renew(ctx context.Context) error {
+	if aa, ok := d.clientAuth.(attemptAuth); ok {
+		if err := aa.renew(ctx); err != nil {
+			return err
+		}
+	}
 	proof, err := d.key.Proof(http.MethodPost, d.url, "", d.st.nonce(d.origin))
 	if err != nil {
 		return fmt.Errorf("client: DPoP proof: %w", err) // dpop's errors hold no key material
 	}
-	h.Set("DPoP", proof)
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cur = proof
 	d.proofs = append(d.proofs, proof)
-	d.mu.Unlock()
 	return nil
 }
 
-// redact adds the proofs made so far to red.
-func (d *dpopAuth) redact(red redactor) redactor {
+func (d *dpopAuth) apply(h http.Header, params url.Values) {
+	d.clientAuth.apply(h, params)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append(red[:len(red):len(red)], d.proofs...)
+	h.Set("DPoP", d.cur)
 }
 
-// applyErr reports a proof that apply could not make.
-func (d *dpopAuth) applyErr() error { return d.err }
+// secrets are the proofs made and the inner credentials.
+func (d *dpopAuth) secrets() []string {
+	var out []string
+	if aa, ok := d.clientAuth.(attemptAuth); ok {
+		out = append(out, aa.secrets()...)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append(out, d.proofs...)
+}
 
 // resend learns the nonce of a's DPoP-Nonce header and asks for one
 // resend when a is a use_dpop_nonce error that brought a new nonce.
@@ -87,24 +98,6 @@ func (d *dpopAuth) resend(a *answer) bool {
 	}
 	d.resent = true
 	return true
-}
-
-// reprove is the hook that gives each retried attempt of a request (after
-// a 5xx or a connection failure) its own proof: a proof is never sent twice.
-type reproveKey struct{}
-
-func withReprove(ctx context.Context, d *dpopAuth) context.Context {
-	return context.WithValue(ctx, reproveKey{}, d)
-}
-
-// reprove is retryablehttp's PrepareRetry: a request with a DPoP header
-// gets a new proof before it is sent again.
-func reprove(req *http.Request) error {
-	d, ok := req.Context().Value(reproveKey{}).(*dpopAuth)
-	if !ok || req.Header.Get("DPoP") == "" {
-		return nil
-	}
-	return d.prove(req.Header)
 }
 
 // nonce returns the DPoP nonce last learnt from origin, or "".

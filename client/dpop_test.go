@@ -357,3 +357,32 @@ func TestDPoPProofNeverInErrors(t *testing.T) {
 type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestDPoPPushedAuthorizationRequest(t *testing.T) {
+	srv := oauth2test.NewServer(t, &oauth2test.Options{AutoApproveUser: oauth2test.DefaultUsername})
+	key := mustDPoPKey(t)
+	conf := &Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret,
+		Endpoint: srv.Endpoint(), PARURL: srv.PARURL(), RedirectURL: "http://127.0.0.1/cb", DPoP: key}
+	ctx := context.Background()
+	u, err := conf.PushAuthCodeURL(ctx, "st")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	code, err := ParseCallback(resp.Header.Get("Location"), "st")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := *conf
+	other.shared = nil
+	other.DPoP = mustDPoPKey(t)
+	var re *oauth2.RetrieveError
+	if _, err := other.Exchange(ctx, code); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Fatalf("exchange with another key: got %v; want invalid_grant (the pushed request bound the code)", err)
+	}
+}

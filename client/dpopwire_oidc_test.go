@@ -48,7 +48,10 @@ func TestOIDCProviderDPoPClientCredentials(t *testing.T) {
 	}
 	// The provider binds the token to the key: a resource server sees
 	// cnf.jkt in the introspection.
-	in := opIntrospect(t, m, tok.AccessToken, oidctest.SvcClientID, oidctest.SvcClientSecret, nil)
+	in, err := svcConfig(m).Introspect(ctx, tok.AccessToken, "access_token")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cnf, _ := in.Extra["cnf"].(map[string]any)
 	if !in.Active || cnf["jkt"] != key.Thumbprint() {
 		t.Errorf("introspection %+v; want active with cnf.jkt %s", in, key.Thumbprint())
@@ -142,14 +145,17 @@ func TestOIDCProviderMTLSConfig(t *testing.T) {
 	} {
 		t.Run(tt.clientID, func(t *testing.T) {
 			hc, thumb := mtlsClient(t, tt.cert)
-			conf := &Config{ClientID: tt.clientID, MTLS: true, HTTPClient: hc, Scopes: []string{"api:read"},
-				Endpoint: oauth2.Endpoint{TokenURL: m.mtlsURL("token_endpoint", "")},
-				Params:   map[string][]string{"resource": {oidctest.ResourceOpaque}}}
+			// The token endpoint is the metadata's mTLS alias.
+			conf := &Config{ClientID: tt.clientID, MTLS: true, HTTPClient: hc, Scopes: []string{"api:read"}, Metadata: m,
+				Params: map[string][]string{"resource": {oidctest.ResourceOpaque}}}
 			tok, err := conf.ClientCredentialsToken(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := opIntrospect(t, m, tok.AccessToken, oidctest.SvcClientID, oidctest.SvcClientSecret, nil)
+			in, err := svcConfig(m).Introspect(context.Background(), tok.AccessToken, "access_token")
+			if err != nil {
+				t.Fatal(err)
+			}
 			cnf, _ := in.Extra["cnf"].(map[string]any)
 			if !in.Active || cnf["x5t#S256"] != thumb {
 				t.Errorf("introspection %+v; want bound to %s", in, thumb)
@@ -158,7 +164,7 @@ func TestOIDCProviderMTLSConfig(t *testing.T) {
 	}
 	// A certificate the provider refuses for the client: a typed error.
 	hc, _ := mtlsClient(t, "selfsigned")
-	conf := &Config{ClientID: oidctest.MTLSClientID, MTLS: true, HTTPClient: hc, Endpoint: oauth2.Endpoint{TokenURL: m.mtlsURL("token_endpoint", "")}}
+	conf := &Config{ClientID: oidctest.MTLSClientID, MTLS: true, HTTPClient: hc, Metadata: m}
 	var re *oauth2.RetrieveError
 	if _, err := conf.ClientCredentialsToken(context.Background()); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
 		t.Errorf("wrong certificate: got %v; want invalid_client", err)

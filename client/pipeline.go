@@ -76,6 +76,9 @@ func (c *Config) authenticate(ctx context.Context, k *call) (*answer, error) {
 	key := styleKey{k.url, c.ClientID}
 	styles := c.styles(st, key, k.oneTime)
 	red := c.redactor(k.params)
+	if a := c.assertionAuth(k.url); a != nil {
+		return c.send(ctx, k, c.withDPoP(a, k), red) // never a secret after a refused assertion
+	}
 	var first error
 	for i, style := range styles {
 		a, err := c.send(ctx, k, c.withDPoP(c.auth(style), k), red)
@@ -111,6 +114,9 @@ func (c *Config) styles(st *shared, key styleKey, oneTime bool) []oauth2.AuthSty
 	}
 	if c.ClientSecret == "" {
 		return []oauth2.AuthStyle{oauth2.AuthStyleInParams} // public client: client_id only
+	}
+	if s, ok := c.metadataStyle(); ok {
+		return []oauth2.AuthStyle{s}
 	}
 	if s, ok := st.style(key); ok {
 		return []oauth2.AuthStyle{s}
@@ -172,17 +178,11 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	for key, vs := range k.params {
 		params[key] = vs
 	}
-	h := http.Header{}
-	auth.apply(h, params)
-	if f, ok := auth.(interface{ applyErr() error }); ok && f.applyErr() != nil {
-		return nil, f.applyErr()
+	rctx, h, body, contentType, err := c.requestBody(ctx, auth, params)
+	if err != nil {
+		return nil, err
 	}
-	d, _ := auth.(*dpopAuth)
-	if d != nil {
-		ctx = withReprove(ctx, d) // a retried attempt gets its own proof
-	}
-	body, contentType := encodeBody(c.BodyFormat, params)
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, k.url, body)
+	req, err := retryablehttp.NewRequestWithContext(rctx, http.MethodPost, k.url, body)
 	if err != nil {
 		return nil, &ConfigError{Field: k.endpoint + " URL", Reason: "is invalid"}
 	}
@@ -193,9 +193,7 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := c.state().retryClient(c.baseClient(ctx), k.policy).Do(req)
-	if d != nil {
-		red = d.redact(red) // a server may echo the proofs
-	}
+	red = withAttemptSecrets(red, auth)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

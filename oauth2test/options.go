@@ -81,6 +81,11 @@ type Options struct {
 	// this user had logged in and approved, without showing the login form.
 	AutoApproveUser string
 
+	// RequirePAR makes every client use pushed authorization requests, as
+	// Client.RequirePAR does for one, and the metadata announce
+	// require_pushed_authorization_requests (RFC 9126 section 5).
+	RequirePAR bool
+
 	// RequireDPoP makes the token endpoint refuse requests without a DPoP
 	// proof (RFC 9449). Whether or not it is set, a token request with a
 	// valid proof gets token_type DPoP and tokens bound to the proof's key
