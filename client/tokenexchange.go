@@ -86,7 +86,7 @@ func (c *Config) TokenExchangeSource(subject tokensource.Source, req TokenExchan
 	c.state() // the copy shares what c learns
 	cc := *c
 	src := &exchangeSource{conf: &cc, subject: subject, req: req}
-	return tokensource.New(src, keyed(opts, src.cacheKey()))
+	return tokensource.New(src, cc.bound(keyed(opts, src.cacheKey())))
 }
 
 type exchangeSource struct {
