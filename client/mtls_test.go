@@ -170,3 +170,25 @@ func TestMTLSHandshakeFailureIsTransportError(t *testing.T) {
 		t.Fatalf("got %v; want a *TransportError", err)
 	}
 }
+
+func TestMTLSEndpointAliases(t *testing.T) {
+	m := &Metadata{TokenEndpoint: "https://as/token", RevocationEndpoint: "https://as/revoke", AuthorizationEndpoint: "https://as/authorize",
+		MTLSEndpointAliases: map[string]string{"token_endpoint": "https://mtls.as/token", "authorization_endpoint": "https://mtls.as/authorize"}}
+	tests := []struct {
+		name string
+		conf Config
+		e    endpoint
+		want string
+	}{
+		{"token via alias", Config{MTLS: true, Metadata: m}, endpointToken, "https://mtls.as/token"},
+		{"no alias: plain", Config{MTLS: true, Metadata: m}, endpointRevocation, "https://as/revoke"},
+		{"authorization never aliased", Config{MTLS: true, Metadata: m}, endpointAuthorize, "https://as/authorize"},
+		{"not mTLS", Config{Metadata: m}, endpointToken, "https://as/token"},
+		{"own URL wins", Config{MTLS: true, Metadata: m, Endpoint: oauth2.Endpoint{TokenURL: "https://own/token"}}, endpointToken, "https://own/token"},
+	}
+	for _, tt := range tests {
+		if got := tt.conf.endpointURL(tt.e); got != tt.want {
+			t.Errorf("%s: got %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}
