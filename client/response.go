@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math"
 	"mime"
 	"net/http"
@@ -35,7 +36,7 @@ func tokenFrom(a *answer, now time.Time, defaultLife time.Duration, checkType fu
 	if _, present := fields["token_type"]; present && !isStr {
 		return nil, responseError(resp, "token_type is not a string", nil, nil)
 	}
-	if err := checkType(tt); err == ErrDPoPWithoutKey {
+	if err := checkType(tt); errors.Is(err, ErrDPoPWithoutKey) {
 		return nil, err
 	} else if err != nil {
 		return nil, responseError(resp, "unsupported token_type "+strconv.Quote(a.red.String(truncate(tt, 32))), nil, nil)
