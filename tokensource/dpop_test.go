@@ -228,3 +228,29 @@ func decodeSegment(seg string, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// FuzzTransportDPoPChallenge: whatever a resource server answers in
+// WWW-Authenticate and DPoP-Nonce, the Transport sends at most two
+// requests, each with its own proof, and remembers only valid nonces.
+func FuzzTransportDPoPChallenge(f *testing.F) {
+	f.Add(`DPoP error="use_dpop_nonce"`, "n1")
+	f.Add(`DPoP error="invalid_token", Bearer error="use_dpop_nonce"`, strings.Repeat("x", 2000))
+	f.Add(`DPoP error=use_dpop_nonce,,,`, "a\"b")
+	key := genKey(f)
+	f.Fuzz(func(t *testing.T, challenge, nonce string) {
+		base := &dpopBase{answer: func(n int) (int, http.Header) {
+			return 401, http.Header{"Www-Authenticate": {challenge}, "Dpop-Nonce": {nonce}}
+		}}
+		tr := &Transport{Source: FromOAuth2(oauth2.StaticTokenSource(dpopToken())), Base: base, DPoP: key}
+		req, _ := http.NewRequest("GET", "https://api.example/x", nil)
+		if _, err := tr.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+		if len(base.proofs) > 2 || len(base.proofs) == 2 && base.proofs[0] == base.proofs[1] {
+			t.Fatalf("%d requests (proofs equal: %v)", len(base.proofs), len(base.proofs) == 2 && base.proofs[0] == base.proofs[1])
+		}
+		if got := tr.nonces.get(originOf(req.URL)); got != "" && !dpop.ValidNonce(got) {
+			t.Fatalf("remembered an invalid nonce %q", got)
+		}
+	})
+}
