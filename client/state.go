@@ -17,7 +17,8 @@ const (
 )
 
 // shared is what a Config learns and builds as it is used: the
-// authentication style that worked per endpoint, the default HTTP client
+// authentication style that worked per endpoint, the DPoP nonce of each
+// server, the default HTTP client
 // and one retryablehttp client per base client and retry policy. It is
 // created on first use and shared by the copies made after that (the
 // sources copy their Config); a copy made before first use starts afresh.
@@ -26,6 +27,7 @@ type shared struct {
 	styles  map[styleKey]oauth2.AuthStyle
 	retry   map[retryKey]*retryablehttp.Client
 	defHTTP *http.Client
+	nonces  map[string]string // DPoP nonce by authorization server origin
 
 	// prepares holds, per request in flight, what its retries run first
 	// (an attemptAuth's fresh credentials); see prepareRetry.
