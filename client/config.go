@@ -1,6 +1,7 @@
 package client
 
 import (
+	"github.com/tokenward/tokenward/internal/clock"
 	"log/slog"
 	"net"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/dpop"
 )
 
 // BodyFormat is how token and device authorization requests are encoded.
@@ -62,6 +65,32 @@ type Config struct {
 	// Revoke (oauth2.Endpoint has no field for it).
 	RevocationURL string
 
+	// IntrospectionURL is the RFC 7662 endpoint used by Introspect, and
+	// PARURL the RFC 9126 endpoint used by PushAuthCodeURL.
+	IntrospectionURL, PARURL string
+
+	// Metadata, if set, supplies every URL the Config leaves empty
+	// (authorization, token, device authorization, revocation,
+	// introspection, PAR) and the issuer, an audience of client
+	// assertions. Under auto-detection (Endpoint.AuthStyle zero) it also
+	// chooses the client authentication from
+	// token_endpoint_auth_methods_supported. The Config itself is never
+	// modified. See Discover.
+	Metadata *Metadata
+
+	// ClientAssertion, if set, authenticates the client with a JWT
+	// (RFC 7523 section 2.2) instead of ClientSecret on every request
+	// that authenticates it: token, device authorization, PAR,
+	// revocation and introspection. A fresh assertion is made for every
+	// attempt, retries included. A refused assertion is never followed
+	// by a try with the secret.
+	ClientAssertion ClientAssertion
+
+	// AssertionAudience, if set, is the only aud of client assertions;
+	// empty means the token endpoint URL, plus Metadata.Issuer when
+	// Metadata is set.
+	AssertionAudience string
+
 	// Scopes are requested with every grant that takes a scope.
 	Scopes []string
 
@@ -92,13 +121,39 @@ type Config struct {
 	// (see package telemetry).
 	Observer Observer
 
-	shared *shared // created on first use; see Config.state
-	clock  clock   // device polling's time source; nil: the real one
+	// DPoP, if set, binds tokens to this key (RFC 9449): every token
+	// request, refresh included, carries a fresh proof; a server's
+	// use_dpop_nonce answer is resent once with the nonce it sent, and
+	// the nonce is remembered per server (and replaced by every
+	// DPoP-Nonce the server sends), so that a server asking again after
+	// that resend fails the request with an *oauth2.RetrieveError whose
+	// ErrorCode is "use_dpop_nonce"; AuthCodeURL carries dpop_jkt; tokens
+	// of token_type DPoP are accepted. Without a key, a DPoP token fails
+	// with ErrDPoPWithoutKey. The sources pass the key to their
+	// tokensource.Options, so that tokensource.Transport sends the tokens
+	// with a proof of their own on every request.
+	DPoP *dpop.Key
+
+	// MTLS authenticates the client with the TLS client certificate that
+	// HTTPClient presents (RFC 8705 tls_client_auth or
+	// self_signed_tls_client_auth): client_id is sent in the body and no
+	// secret, and tokens the server binds to the certificate (cnf
+	// x5t#S256) work only through a client presenting the same
+	// certificate: a tokensource.Transport whose Base is HTTPClient's
+	// Transport. Go's TLS client sends a certificate from
+	// tls.Config.Certificates only when the server lists its issuer among
+	// the acceptable CAs, which it never does for a self-signed one: for
+	// self_signed_tls_client_auth (and hardware-backed keys), set
+	// tls.Config.GetClientCertificate instead.
+	MTLS bool
+
+	shared *shared     // created on first use; see Config.state
+	clock  clock.Clock // device polling's time source; nil: the real one
 }
 
 // tokenURL validates and returns the token endpoint.
 func (c *Config) tokenURL() (string, error) {
-	return checkEndpoint("token", c.Endpoint.TokenURL)
+	return checkEndpoint("token", c.endpointURL(endpointToken))
 }
 
 // checkEndpoint refuses empty, malformed and non-https URLs (http is
@@ -146,7 +201,7 @@ func (c Config) String() string {
 	if c.ClientSecret != "" {
 		secret = ", ClientSecret: " + redacted
 	}
-	return "client.Config{ClientID: " + c.ClientID + secret + ", TokenURL: " + c.Endpoint.TokenURL + "}"
+	return "client.Config{ClientID: " + c.ClientID + secret + ", TokenURL: " + c.endpointURL(endpointToken) + "}"
 }
 
 // GoString describes c without its secret, for %#v.
@@ -157,7 +212,10 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("client_id", c.ClientID),
 		slog.Bool("has_secret", c.ClientSecret != ""),
-		slog.String("token_url", c.Endpoint.TokenURL),
+		slog.Bool("has_assertion", c.ClientAssertion != nil),
+		slog.String("token_url", c.endpointURL(endpointToken)),
 		slog.String("body_format", c.BodyFormat.String()),
+		slog.Bool("dpop", c.DPoP != nil),
+		slog.Bool("mtls", c.MTLS),
 	)
 }

@@ -284,10 +284,18 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	jkt, ok := s.checkTokenDPoP(w, r) // RFC 9449 §10.1: a proof binds the code
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, e := s.authenticate(req)
 	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if e := pushedJKT(req, jkt); e != nil {
 		writeError(w, e)
 		return
 	}
@@ -324,7 +332,7 @@ func (s *Server) pushedParams(params url.Values) (out url.Values, msg string) {
 		if p := st.pushed[params.Get(pushedMarker)]; p != nil && p.clientID == params.Get("client_id") {
 			return params, ""
 		}
-		if c := s.clients[params.Get("client_id")]; c != nil && c.RequirePAR {
+		if c := s.clients[params.Get("client_id")]; c != nil && (c.RequirePAR || s.requirePAR) {
 			return nil, "this client must use pushed authorization requests"
 		}
 		return params, ""
