@@ -312,3 +312,27 @@ func TestUserTokensDeleteRevokesTokenInFlight(t *testing.T) {
 		t.Error("the deleted user's token is stored")
 	}
 }
+
+// A corrupt stored entry is a miss (tokensource logs it): the user must
+// sign in again, and signing in replaces it.
+func TestUserTokensCorruptEntry(t *testing.T) {
+	srv, conf := userServer(t)
+	store := &faultyStore{}
+	u := newUserTokens(conf, store, nil)
+	ctx := context.Background()
+	if err := store.mem.Save(ctx, u.Key("alice"), []byte("\x00not a record{"), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Source("alice").Token(); !errors.Is(err, ErrNoUserToken) {
+		t.Fatalf("corrupt entry: got %v; want ErrNoUserToken", err)
+	}
+	if n := srv.TokenRequests(); n != 0 {
+		t.Errorf("token requests for a corrupt entry: got %d; want 0", n)
+	}
+	if err := u.Save(ctx, "alice", signIn(t, srv, conf, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := whoAmI(ctx, srv, u.Client("alice")); err != nil || got != "alice" {
+		t.Errorf("after signing in again: got %q, %v; want alice", got, err)
+	}
+}
