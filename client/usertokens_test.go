@@ -365,3 +365,29 @@ func TestUserTokensSharedOptions(t *testing.T) {
 		t.Errorf("loads on the UserTokens store: got %d; want 2", got)
 	}
 }
+
+// A Client kept across its user's eviction keeps working: each request
+// takes the user's current source.
+func TestUserTokensClientAcrossEviction(t *testing.T) {
+	srv, conf := userServer(t)
+	store := &faultyStore{}
+	u := newUserTokens(conf, store, &UserTokensOptions{MaxResident: 1})
+	ctx := context.Background()
+	for _, name := range []string{"alice", "bob"} {
+		if err := u.Save(ctx, name, signIn(t, srv, conf, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := u.Client("alice")
+	for range 3 {
+		if got, err := whoAmI(ctx, srv, alice); err != nil || got != "alice" {
+			t.Fatalf("kept client: got %q, %v; want alice", got, err)
+		}
+		if got, err := whoAmI(ctx, srv, u.Client("bob")); err != nil || got != "bob" { // evicts alice
+			t.Fatalf("bob: got %q, %v", got, err)
+		}
+	}
+	if got := store.loads.Load(); got != 6 {
+		t.Errorf("store loads: got %d; want 6 (each user reloaded after each eviction)", got)
+	}
+}
