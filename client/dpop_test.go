@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/dpop"
 	"github.com/tokenward/tokenward/oauth2test"
 )
@@ -384,5 +385,37 @@ func TestDPoPPushedAuthorizationRequest(t *testing.T) {
 	var re *oauth2.RetrieveError
 	if _, err := other.Exchange(ctx, code); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("exchange with another key: got %v; want invalid_grant (the pushed request bound the code)", err)
+	}
+}
+
+// Per-user sources are DPoP-bound like the Config's other sources: the
+// Client of a user sends DPoP proofs the resource server accepts.
+func TestDPoPUserTokens(t *testing.T) {
+	srv := oauth2test.NewServer(t, &oauth2test.Options{
+		AutoApproveUser: oauth2test.DefaultUsername,
+		Clients: []oauth2test.Client{{ID: "public", AuthStyle: oauth2test.AuthNone, IssueRefreshToken: true,
+			RotateRefreshTokens: true, RedirectURIs: []string{"http://127.0.0.1/cb"}}},
+	})
+	conf := &Config{ClientID: "public", Endpoint: srv.Endpoint(), RedirectURL: "http://127.0.0.1/cb", DPoP: mustDPoPKey(t)}
+	ctx := context.Background()
+	verifier := oauth2.GenerateVerifier()
+	tok, err := conf.Exchange(ctx, authorize(t, conf, S256Challenge(verifier)), Verifier(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := conf.UserTokens(new(cache.Memory), nil)
+	if err := users.Save(ctx, "alice", tok); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := users.Client("alice").Get(srv.ResourceURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.StatusCode, http.StatusOK; got != want {
+		t.Fatalf("resource status = %d; want %d", got, want)
+	}
+	if got := resp.Request.Header.Get("Authorization"); !strings.HasPrefix(got, "DPoP ") {
+		t.Errorf("Authorization scheme %q; want DPoP", strings.SplitN(got, " ", 2)[0])
 	}
 }

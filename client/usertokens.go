@@ -182,7 +182,15 @@ func (u *UserTokens) Source(userID string) *tokensource.Cached {
 // with an error matching ErrNoUserToken. A 401 invalid_token answer is
 // retried once with a renewed token.
 func (u *UserTokens) Client(userID string) *http.Client {
-	return tokensource.NewClient(&userSource{u: u, id: userID})
+	var base http.RoundTripper
+	if u.conf.MTLS && u.conf.HTTPClient != nil {
+		base = u.conf.HTTPClient.Transport // certificate-bound tokens go with their certificate
+	}
+	hc := tokensource.NewClientWithBase(&userSource{u: u, id: userID}, base)
+	if u.conf.DPoP != nil {
+		hc.Transport.(*tokensource.Transport).DPoP = u.conf.DPoP
+	}
+	return hc
 }
 
 // userSource is the Source of a Client: userID's current source.

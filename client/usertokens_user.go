@@ -62,7 +62,7 @@ func (u *UserTokens) newUser(userID string) *user {
 			}
 		}
 	}
-	r.src = tokensource.New(userRenewer{r}, &o)
+	r.src = tokensource.New(userRenewer{r}, u.conf.bound(&o)) // DPoP key and certificate binding, as the Config's other sources
 	return r
 }
 
