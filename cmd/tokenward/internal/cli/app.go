@@ -144,6 +144,42 @@ func isTerminal(w any) bool {
 func secretKey(profile string) string { return "profile/" + profile + "/client-secret" }
 func tokenKey(profile string) string  { return "profile/" + profile + "/token" }
 
+// registrationTokenKey is the store key of the RFC 7592 registration
+// access token of a client that 'tokenward register' registered.
+func registrationTokenKey(profile string) string {
+	return "profile/" + profile + "/registration-token"
+}
+
+// profileStoreKeys are every store key a profile may own.
+func profileStoreKeys(profile string) []string {
+	return []string{tokenKey(profile), secretKey(profile), dpopKeyKey(profile), registrationTokenKey(profile)}
+}
+
+// credentialSummary says, for messages, how the profile authenticates
+// the client and binds its tokens: never a secret, only where it is.
+func (p *Profile) credentialSummary() string {
+	var parts []string
+	switch {
+	case p.PrivateKey != "":
+		parts = append(parts, "private_key_jwt with "+p.PrivateKey)
+	case p.AssertionFile != "":
+		parts = append(parts, "client assertion from "+p.AssertionFile)
+	}
+	if p.ClientCert != "" {
+		parts = append(parts, "TLS client certificate "+p.ClientCert)
+	}
+	if p.HasSecret {
+		parts = append(parts, "client secret in the OS keychain")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no client secret")
+	}
+	if p.DPoP {
+		parts = append(parts, "DPoP key in the OS keychain")
+	}
+	return strings.Join(parts, ", ")
+}
+
 // clientSecret returns the profile's client secret from the store, or ""
 // when the profile has none.
 func (a *App) clientSecret(ctx context.Context, name string, p *Profile) (string, error) {

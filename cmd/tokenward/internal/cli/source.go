@@ -2,7 +2,12 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
 	"sync"
+
+	"github.com/hashicorp/go-cleanhttp"
 
 	"golang.org/x/oauth2"
 
@@ -11,11 +16,16 @@ import (
 )
 
 // clientConfig builds the client.Config of a profile: it discovers the
-// endpoints when the profile names an issuer and reads the client secret
-// from the keychain.
+// endpoints when the profile names an issuer, reads the client secret
+// from the store, and loads the profile's private key, assertion file,
+// client certificate and DPoP key.
 func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*client.Config, *Profile, error) {
-	hc := a.httpClient()
-	rp, err := resolveEndpoints(ctx, hc, p)
+	base, err := a.profileTransport(name, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc := &http.Client{Transport: base, Timeout: httpTimeout}
+	rp, _, err := resolveEndpoints(ctx, hc, p)
 	if err != nil {
 		return nil, nil, &Error{Code: ExitNetwork, Profile: name, What: trimPrefix(err.Error()), Err: err,
 			Hint: "check the issuer with 'tokenward profile show " + shellQuote(name) + "'"}
@@ -24,7 +34,7 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 	if err != nil {
 		return nil, nil, err
 	}
-	return &client.Config{
+	conf := &client.Config{
 		ClientID:     p.ClientID,
 		ClientSecret: secret,
 		Endpoint: oauth2.Endpoint{
@@ -37,7 +47,76 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 		BodyFormat: p.bodyFormat(),
 		Params:     p.params(),
 		HTTPClient: hc,
-	}, rp, nil
+	}
+	if err := a.applyCredentials(ctx, name, p, conf); err != nil {
+		return nil, nil, err
+	}
+	return conf, rp, nil
+}
+
+// applyCredentials sets the profile's client assertion (private key or
+// assertion file), mutual-TLS client authentication and DPoP key on conf.
+func (a *App) applyCredentials(ctx context.Context, name string, p *Profile, conf *client.Config) error {
+	fail := func(what string, err error) error {
+		if errors.Is(err, errNotInLibrary) {
+			return &Error{Code: ExitConfig, Profile: name, What: what + ": " + err.Error(), Err: err,
+				Hint: "upgrade tokenward"}
+		}
+		return configError(name, err.Error(), "fix the file or re-add the profile with 'tokenward profile add "+shellQuote(name)+" --force ...'")
+	}
+	switch {
+	case p.PrivateKey != "":
+		key, err := loadPrivateKey(p.PrivateKey)
+		if err != nil {
+			return fail("private_key_jwt", err)
+		}
+		if err := setClientAssertion(conf, client.PrivateKeyJWT(key, p.KeyID)); err != nil {
+			return fail("private_key_jwt", err)
+		}
+	case p.AssertionFile != "":
+		if err := setClientAssertion(conf, client.AssertionFile(p.AssertionFile)); err != nil {
+			return fail("client assertion file", err)
+		}
+	}
+	if p.ClientCert != "" {
+		if err := setMTLS(conf); err != nil {
+			return fail("mutual-TLS client authentication", err)
+		}
+	}
+	k, err := a.dpopKey(ctx, name, p)
+	if err != nil {
+		return err
+	}
+	if k != nil {
+		if err := setDPoP(conf, k); err != nil {
+			return fail("DPoP", err)
+		}
+	}
+	return nil
+}
+
+// profileTransport returns the base transport of a profile's requests:
+// the pooled transport, presenting the profile's TLS client certificate
+// (RFC 8705) when it has one, logged with --verbose. The certificate is
+// given through GetClientCertificate, so that it is sent even when the
+// server names no acceptable CA (a self-signed certificate).
+func (a *App) profileTransport(name string, p *Profile) (http.RoundTripper, error) {
+	t := cleanhttp.DefaultPooledTransport()
+	if p.ClientCert != "" {
+		cert, err := loadClientCertificate(p.ClientCert, p.ClientKey)
+		if err != nil {
+			return nil, configError(name, err.Error(), "fix the files or re-add the profile with --client-cert and --client-key")
+		}
+		t.TLSClientConfig = &tls.Config{
+			MinVersion:           tls.VersionTLS12,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil },
+		}
+	}
+	var rt http.RoundTripper = t
+	if a.verbose {
+		rt = &LoggingTransport{Base: rt, W: a.Err}
+	}
+	return rt, nil
 }
 
 // profileSource is the tokensource.Source behind 'tokenward token': it
@@ -76,9 +155,16 @@ func (s *profileSource) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.
 		return nil, err
 	}
 	var tok *oauth2.Token
-	if !s.prof.userGrant() {
+	switch {
+	case s.prof.Grant == GrantTokenExchange:
+		tok, err = s.app.exchange(ctx, conf, s.name, s.prof)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e // the subject token, not the token endpoint
+		}
+	case !s.prof.userGrant():
 		tok, err = conf.ClientCredentialsToken(ctx)
-	} else {
+	default:
 		tok, err = conf.Refresh(ctx, prev.RefreshToken)
 	}
 	return tok, at("the token endpoint", "--token-url", conf.Endpoint.TokenURL, err)
