@@ -84,8 +84,11 @@ func (a *App) logger() *slog.Logger {
 
 // httpClient returns the client for requests to authorization servers:
 // pooled, with a timeout, logging each exchange to stderr with --verbose.
-func (a *App) httpClient() *http.Client {
-	return &http.Client{Transport: a.transport(), Timeout: httpTimeout}
+func (a *App) httpClient() *http.Client { return newHTTPClient(a.transport()) }
+
+// newHTTPClient returns a client over rt with the command's timeout.
+func newHTTPClient(rt http.RoundTripper) *http.Client {
+	return &http.Client{Transport: rt, Timeout: httpTimeout}
 }
 
 // transport returns the base transport, wrapped for --verbose.
