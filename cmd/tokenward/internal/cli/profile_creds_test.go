@@ -157,8 +157,8 @@ func TestTokenExchangeProfile(t *testing.T) {
 	e := newTestEnv(t)
 	subject := writeFile(t, "subject.jwt\n", 0o644)
 	tu := []string{"--token-url", "https://sts.example.com/token", "--client-id", "tx", "--no-client-secret"}
-	e.mustRun("", append([]string{"profile", "add", "src", "--grant", "client_credentials", "--client-id", "s",
-		"--token-url", "https://as.example.com/token", "--client-secret-env", "HOME"})...)
+	e.mustRun("", "profile", "add", "src", "--grant", "client_credentials", "--client-id", "s",
+		"--token-url", "https://as.example.com/token", "--client-secret-env", "HOME")
 	e.mustRun("", append([]string{"profile", "add", "fromfile", "--subject-token-file", subject,
 		"--audience", "https://api.example.com", "--requested-token-type", "access_token"}, tu...)...)
 	x := e.loadProfile("fromfile")
