@@ -82,11 +82,8 @@ func (a *App) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.Err, &slog.HandlerOptions{Level: level}))
 }
 
-// httpClient returns the client for requests to authorization servers:
-// pooled, with a timeout, logging each exchange to stderr with --verbose.
-func (a *App) httpClient() *http.Client { return newHTTPClient(a.transport()) }
-
-// newHTTPClient returns a client over rt with the command's timeout.
+// newHTTPClient returns the client for requests to authorization servers
+// over rt (a.transport or a.profileTransport), with the command's timeout.
 func newHTTPClient(rt http.RoundTripper) *http.Client {
 	return &http.Client{Transport: rt, Timeout: httpTimeout}
 }
