@@ -50,8 +50,17 @@ func checkRegistered(t *testing.T, e *testEnv, name, out string) {
 func TestRegisterOAuth2Test(t *testing.T) {
 	srv := oauth2test.NewServer(t, nil)
 	e := newTestEnv(t)
-	out := e.mustRun("", "register", "reg", "--registration-url", srv.RegistrationURL(), "--grant", "client_credentials",
-		"--token-url", srv.TokenURL(), "--scope", "read", "--client-name", "cli test")
+	code, out, verbose := e.run("", "register", "reg", "--registration-url", srv.RegistrationURL(), "--grant", "client_credentials",
+		"--token-url", srv.TokenURL(), "--scope", "read", "--client-name", "cli test", "--verbose")
+	if code != 0 || !strings.Contains(verbose, "POST") {
+		t.Fatalf("register --verbose: exit %d, %s", code, verbose)
+	}
+	// The verbose log shows the exchange with both secrets redacted.
+	secret, _ := e.store.Load(t.Context(), secretKey("reg"))
+	regTok, _ := e.store.Load(t.Context(), registrationTokenKey("reg"))
+	if strings.Contains(verbose, string(secret)) || strings.Contains(verbose, string(regTok)) {
+		t.Errorf("--verbose logged a registration secret:\n%s", verbose)
+	}
 	checkRegistered(t, e, "reg", out)
 
 	// By issuer: the registration endpoint is discovered.
