@@ -20,7 +20,12 @@ import (
 // linked client library cannot perform yet.
 var errNotInLibrary = errors.New("this tokenward build's client library cannot do it yet")
 
-// setClientAssertion makes conf authenticate with a (private_key_jwt or a
+// setMetadata gives conf the issuer's discovered metadata (nil: none),
+// from which the library picks the client authentication method and the
+// mTLS endpoint aliases.
+func setMetadata(conf *client.Config, md *client.Metadata) { _, _ = conf, md }
+
+// setClientAssertion makes conf authenticate with a JWT (private_key_jwt or a
 // workload assertion file).
 func setClientAssertion(conf *client.Config, a client.ClientAssertion) error {
 	_, _ = conf, a

@@ -25,7 +25,7 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 		return nil, nil, err
 	}
 	hc := &http.Client{Transport: base, Timeout: httpTimeout}
-	rp, _, err := resolveEndpoints(ctx, hc, p)
+	rp, md, err := resolveEndpoints(ctx, hc, p)
 	if err != nil {
 		return nil, nil, &Error{Code: ExitNetwork, Profile: name, What: trimPrefix(err.Error()), Err: err,
 			Hint: "check the issuer with 'tokenward profile show " + shellQuote(name) + "'"}
@@ -48,6 +48,7 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 		Params:     p.params(),
 		HTTPClient: hc,
 	}
+	setMetadata(conf, md)
 	if err := a.applyCredentials(ctx, name, p, conf); err != nil {
 		return nil, nil, err
 	}
