@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -97,7 +98,7 @@ type subjectDepthKey struct{}
 // rotates) or is the other profile's current access token.
 func (a *App) exchange(ctx context.Context, conf *client.Config, name string, p *Profile) (*oauth2.Token, error) {
 	x := p.Exchange
-	subject, err := a.subjectToken(ctx, name, x)
+	subject, subjectExpiry, err := a.subjectToken(ctx, name, x)
 	if err != nil {
 		return nil, err
 	}
@@ -111,39 +112,45 @@ func (a *App) exchange(ctx context.Context, conf *client.Config, name string, p 
 	if errors.Is(err, errNotInLibrary) {
 		return nil, &Error{Code: ExitConfig, Profile: name, What: "token exchange: " + err.Error(), Err: err, Hint: "upgrade tokenward"}
 	}
+	// The exchanged token is not used past its subject's expiry: then the
+	// next run exchanges the subject's successor.
+	if err == nil && !subjectExpiry.IsZero() && (tok.Expiry.IsZero() || subjectExpiry.Before(tok.Expiry)) {
+		tok.Expiry = subjectExpiry
+	}
 	return tok, err
 }
 
-// subjectToken returns the subject token of an exchange profile.
-func (a *App) subjectToken(ctx context.Context, name string, x *Exchange) (string, error) {
+// subjectToken returns the subject token of an exchange profile, and its
+// expiry when it is known (zero for a file).
+func (a *App) subjectToken(ctx context.Context, name string, x *Exchange) (string, time.Time, error) {
 	if x.SubjectTokenFile != "" {
 		s, err := readTokenFile("subject token file", x.SubjectTokenFile)
 		if err != nil {
-			return "", configError(name, err.Error(), "check the file the profile names with 'tokenward profile show "+shellQuote(name)+"'")
+			return "", time.Time{}, configError(name, err.Error(), "check the file the profile names with 'tokenward profile show "+shellQuote(name)+"'")
 		}
-		return s, nil
+		return s, time.Time{}, nil
 	}
 	depth, _ := ctx.Value(subjectDepthKey{}).(int)
 	if depth >= maxSubjectDepth {
-		return "", configError(name, fmt.Sprintf("more than %d token exchanges in a chain of subject profiles", maxSubjectDepth), "check --subject-profile")
+		return "", time.Time{}, configError(name, fmt.Sprintf("more than %d token exchanges in a chain of subject profiles", maxSubjectDepth), "check --subject-profile")
 	}
 	cf, err := a.loadConfig()
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	sp, ok := cf.Profiles[x.SubjectProfile]
 	if !ok {
-		return "", configError(name, "subject profile "+shellQuote(x.SubjectProfile)+" does not exist", "re-add the profile with another --subject-profile")
+		return "", time.Time{}, configError(name, "subject profile "+shellQuote(x.SubjectProfile)+" does not exist", "re-add the profile with another --subject-profile")
 	}
 	ctx = context.WithValue(ctx, subjectDepthKey{}, depth+1)
 	tok, err := a.tokenSource(x.SubjectProfile, sp).TokenContext(ctx)
 	if errors.Is(err, errNotLoggedIn) || isInvalidGrant(err) {
-		return "", &Error{Code: ExitAuth, Profile: name, What: "subject profile " + shellQuote(x.SubjectProfile) + " is not logged in", Err: err,
+		return "", time.Time{}, &Error{Code: ExitAuth, Profile: name, What: "subject profile " + shellQuote(x.SubjectProfile) + " is not logged in", Err: err,
 			Hint: "run 'tokenward login" + profileFlag(x.SubjectProfile) + "'"}
 	}
 	if err != nil {
 		e := Classify(x.SubjectProfile, err)
-		return "", &Error{Code: e.Code, Profile: name, What: "subject token: " + e.Error(), Err: err}
+		return "", time.Time{}, &Error{Code: e.Code, Profile: name, What: "subject token: " + e.Error(), Err: err}
 	}
-	return tok.AccessToken, nil
+	return tok.AccessToken, tok.Expiry, nil
 }
