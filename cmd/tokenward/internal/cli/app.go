@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/cache/keychain"
+	"github.com/tokenward/tokenward/dpop"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -51,7 +52,8 @@ type App struct {
 	resolved    string // the profile a command resolved, for error lines
 	verbose     bool
 	storeFlags  storeFlags
-	cfgPath     string // resolved config path, set by loadConfig
+	cfgPath     string               // resolved config path, set by loadConfig
+	dpopKeys    map[string]*dpop.Key // DPoP keys read from the store in this run, by profile
 }
 
 // store returns the secret and token store: the one --store (or

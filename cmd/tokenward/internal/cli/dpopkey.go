@@ -37,6 +37,9 @@ func (a *App) dpopKey(ctx context.Context, name string, p *Profile) (*dpop.Key, 
 	if !p.DPoP {
 		return nil, nil
 	}
+	if k := a.dpopKeys[name]; k != nil {
+		return k, nil
+	}
 	der, err := a.store().Load(ctx, dpopKeyKey(name))
 	if err != nil {
 		return nil, keychainError(name, "cannot read the DPoP key", err)
@@ -57,5 +60,9 @@ func (a *App) dpopKey(ctx context.Context, name string, p *Profile) (*dpop.Key, 
 	if err != nil {
 		return nil, configError(name, "the stored DPoP key cannot sign", "make a new one with 'tokenward profile add "+shellQuote(name)+" --force --dpop ...'")
 	}
+	if a.dpopKeys == nil {
+		a.dpopKeys = map[string]*dpop.Key{}
+	}
+	a.dpopKeys[name] = k // one store read per run
 	return k, nil
 }

@@ -143,7 +143,11 @@ func (a *App) subjectToken(ctx context.Context, name string, x *Exchange) (strin
 		return "", time.Time{}, configError(name, "subject profile "+shellQuote(x.SubjectProfile)+" does not exist", "re-add the profile with another --subject-profile")
 	}
 	ctx = context.WithValue(ctx, subjectDepthKey{}, depth+1)
-	tok, err := a.tokenSource(x.SubjectProfile, sp).TokenContext(ctx)
+	src, err := a.tokenSource(ctx, x.SubjectProfile, sp)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	tok, err := src.TokenContext(ctx)
 	if errors.Is(err, errNotLoggedIn) || isInvalidGrant(err) {
 		return "", time.Time{}, &Error{Code: ExitAuth, Profile: name, What: "subject profile " + shellQuote(x.SubjectProfile) + " is not logged in", Err: err,
 			Hint: "run 'tokenward login" + profileFlag(x.SubjectProfile) + "'"}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenward/tokenward/client"
 	"github.com/tokenward/tokenward/dpop"
+	"github.com/tokenward/tokenward/tokensource"
 )
 
 // This file is the CLI's only contact with the client features still
@@ -35,6 +36,13 @@ func setClientAssertion(conf *client.Config, a client.ClientAssertion) error {
 // setDPoP binds conf's tokens to k.
 func setDPoP(conf *client.Config, k *dpop.Key) error {
 	_, _ = conf, k
+	return errNotInLibrary
+}
+
+// setSourceDPoP gives a token source's options the key its tokens are
+// bound to.
+func setSourceDPoP(opts *tokensource.Options, k *dpop.Key) error {
+	_, _ = opts, k
 	return errNotInLibrary
 }
 

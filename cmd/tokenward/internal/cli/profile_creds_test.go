@@ -117,9 +117,8 @@ func TestDPoPKeyPersists(t *testing.T) {
 	if !strings.Contains(string(cfg), `"dpop": true`) {
 		t.Errorf("config file: %s", cfg)
 	}
-	app := &App{Store: e.store}
 	p := e.loadProfile("d")
-	k1, err := app.dpopKey(t.Context(), "d", p)
+	k1, err := (&App{Store: e.store}).dpopKey(t.Context(), "d", p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +134,7 @@ func TestDPoPKeyPersists(t *testing.T) {
 	}
 
 	e.mustRun("", append(args, "--force")...)
-	k3, err := app.dpopKey(t.Context(), "d", p)
+	k3, err := (&App{Store: e.store}).dpopKey(t.Context(), "d", p)
 	if err != nil || k3.Thumbprint() == k1.Thumbprint() {
 		t.Errorf("--force kept the old key (%v)", err)
 	}
@@ -143,12 +142,12 @@ func TestDPoPKeyPersists(t *testing.T) {
 	if der, _ := e.store.Load(t.Context(), dpopKeyKey("d")); der != nil {
 		t.Error("profile remove left the DPoP key")
 	}
-	if _, err := app.dpopKey(t.Context(), "d", p); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, err := (&App{Store: e.store}).dpopKey(t.Context(), "d", p); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("a removed key: %v", err)
 	}
 	// A corrupt entry is a clear config error, not a panic.
 	e.store.Save(t.Context(), dpopKeyKey("d"), []byte("junk"), time.Time{})
-	if _, err := app.dpopKey(t.Context(), "d", p); Classify("d", err).Code != ExitConfig {
+	if _, err := (&App{Store: e.store}).dpopKey(t.Context(), "d", p); Classify("d", err).Code != ExitConfig {
 		t.Errorf("a corrupt key: %v", err)
 	}
 }

@@ -172,13 +172,25 @@ func (s *profileSource) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.
 }
 
 // tokenSource returns the cached, self-renewing token source of a
-// profile, backed by the keychain.
-func (a *App) tokenSource(name string, p *Profile) *tokensource.Cached {
-	return tokensource.New(&profileSource{app: a, name: name, prof: p}, &tokensource.Options{
+// profile, backed by the keychain. A DPoP profile's source carries its
+// key, so that a Transport over it sends proofs and a cached token bound
+// to another key is not used.
+func (a *App) tokenSource(ctx context.Context, name string, p *Profile) (*tokensource.Cached, error) {
+	opts := &tokensource.Options{
 		Cache:    a.store(),
 		CacheKey: tokenKey(name),
 		Logger:   a.logger(),
-	})
+	}
+	k, err := a.dpopKey(ctx, name, p)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		if err := setSourceDPoP(opts, k); err != nil {
+			return nil, &Error{Code: ExitConfig, Profile: name, What: "DPoP: " + err.Error(), Err: err, Hint: "upgrade tokenward"}
+		}
+	}
+	return tokensource.New(&profileSource{app: a, name: name, prof: p}, opts), nil
 }
 
 // saveToken stores a token obtained by a login as the profile's cache

@@ -90,7 +90,11 @@ func (a *App) currentToken(ctx context.Context) (string, *oauth2.Token, error) {
 	if _, err := a.loadToken(ctx, name); err != nil {
 		return name, nil, err
 	}
-	tok, err := a.tokenSource(name, p).TokenContext(ctx)
+	src, err := a.tokenSource(ctx, name, p)
+	if err != nil {
+		return name, nil, err
+	}
+	tok, err := src.TokenContext(ctx)
 	if err == nil {
 		return name, tok, nil
 	}
