@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -47,6 +48,10 @@ type App struct {
 	OpenBrowser func(url string) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RootCAs verifies the servers of profiles with a TLS client
+	// certificate; nil means the system's roots (which $SSL_CERT_FILE and
+	// $SSL_CERT_DIR can replace).
+	RootCAs *x509.CertPool
 
 	profileName string // -p
 	resolved    string // the profile a command resolved, for error lines

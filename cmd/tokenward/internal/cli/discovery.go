@@ -55,15 +55,20 @@ func resolveEndpoints(ctx context.Context, hc *http.Client, p *Profile) (*Profil
 		return nil, nil, err
 	}
 	q := *p
-	set := func(dst *string, v string) {
+	// A client that authenticates with its TLS certificate uses the mTLS
+	// aliases of the endpoints (RFC 8705 §5), never the plain ones.
+	set := func(dst *string, member, v string) {
+		if u := md.MTLSEndpointAliases[member]; u != "" && p.ClientCert != "" {
+			v = u
+		}
 		if *dst == "" {
 			*dst = v
 		}
 	}
-	set(&q.AuthURL, md.AuthorizationEndpoint)
-	set(&q.TokenURL, md.TokenEndpoint)
-	set(&q.DeviceAuthURL, md.DeviceAuthorizationEndpoint)
-	set(&q.RevocationURL, md.RevocationEndpoint)
-	set(&q.IntrospectionURL, md.IntrospectionEndpoint)
+	set(&q.AuthURL, "authorization_endpoint", md.AuthorizationEndpoint)
+	set(&q.TokenURL, "token_endpoint", md.TokenEndpoint)
+	set(&q.DeviceAuthURL, "device_authorization_endpoint", md.DeviceAuthorizationEndpoint)
+	set(&q.RevocationURL, "revocation_endpoint", md.RevocationEndpoint)
+	set(&q.IntrospectionURL, "introspection_endpoint", md.IntrospectionEndpoint)
 	return &q, md, nil
 }

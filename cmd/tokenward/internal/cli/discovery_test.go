@@ -83,3 +83,26 @@ func TestDiscoveryRefusesInsecureEndpointsAndRedirects(t *testing.T) {
 		t.Errorf("plain http issuer: %v", err)
 	}
 }
+
+// TestDiscoveryUsesMTLSAliases: a profile with a TLS client certificate
+// uses the mtls_endpoint_aliases (RFC 8705 §5); others the plain URLs.
+func TestDiscoveryUsesMTLSAliases(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "token_endpoint": srv.URL + "/token",
+			"introspection_endpoint": srv.URL + "/introspect",
+			"mtls_endpoint_aliases":  map[string]string{"token_endpoint": "https://mtls.example.com/token"}})
+	}))
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		cert, want string
+	}{{"", srv.URL + "/token"}, {"/etc/client.pem", "https://mtls.example.com/token"}} {
+		p, _, err := resolveEndpoints(t.Context(), srv.Client(), &Profile{Issuer: srv.URL, ClientCert: tt.cert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.TokenURL != tt.want || p.IntrospectionURL != srv.URL+"/introspect" {
+			t.Errorf("cert %q: token URL %s, introspection %s; want %s", tt.cert, p.TokenURL, p.IntrospectionURL, tt.want)
+		}
+	}
+}

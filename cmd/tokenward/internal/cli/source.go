@@ -110,6 +110,7 @@ func (a *App) profileTransport(name string, p *Profile) (http.RoundTripper, erro
 		}
 		t.TLSClientConfig = &tls.Config{
 			MinVersion:           tls.VersionTLS12,
+			RootCAs:              a.RootCAs,
 			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil },
 		}
 	}
