@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-cleanhttp"
 	"golang.org/x/term"
 
 	"github.com/tokenward/tokenward/cache"
@@ -93,15 +92,6 @@ func (a *App) logger() *slog.Logger {
 // over rt (a.transport or a.profileTransport), with the command's timeout.
 func newHTTPClient(rt http.RoundTripper) *http.Client {
 	return &http.Client{Transport: rt, Timeout: httpTimeout}
-}
-
-// transport returns the base transport, wrapped for --verbose.
-func (a *App) transport() http.RoundTripper {
-	var rt http.RoundTripper = cleanhttp.DefaultPooledTransport()
-	if a.verbose {
-		rt = &LoggingTransport{Base: rt, W: a.Err}
-	}
-	return rt
 }
 
 // loadConfig reads the config file.
