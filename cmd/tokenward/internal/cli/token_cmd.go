@@ -63,6 +63,9 @@ func (a *App) newHeaderCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if strings.EqualFold(tokenType(tok), "DPoP") {
+				fmt.Fprintln(a.Err, "tokenward: warning: a DPoP-bound token needs a fresh proof on every request (RFC 9449): send it with 'tokenward curl'")
+			}
 			fmt.Fprintf(a.Out, "Authorization: %s %s\n", safe(tokenType(tok)), safe(tok.AccessToken))
 			return nil
 		},
