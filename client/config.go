@@ -1,6 +1,7 @@
 package client
 
 import (
+	"github.com/tokenward/tokenward/internal/clock"
 	"log/slog"
 	"net"
 	"net/http"
@@ -92,8 +93,8 @@ type Config struct {
 	// (see package telemetry).
 	Observer Observer
 
-	shared *shared // created on first use; see Config.state
-	clock  clock   // device polling's time source; nil: the real one
+	shared *shared     // created on first use; see Config.state
+	clock  clock.Clock // device polling's time source; nil: the real one
 }
 
 // tokenURL validates and returns the token endpoint.

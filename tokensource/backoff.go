@@ -28,7 +28,7 @@ func (c *Cached) fail(err error, now time.Time) {
 		d = min(max(ra, d/2), time.Minute) // the server knows best, within reason
 	}
 	c.nextTry.Store(now.Add(d).UnixNano())
-	attrs := []any{"key", c.key, "failures", n, "retry_in", d, "err", err}
+	attrs := []any{"cache.key_hash", c.keyHash, "failures", n, "retry_in", d, "err", err}
 	if serving {
 		c.opts.logger().Warn("tokensource: refresh failed; serving the current token until it expires", attrs...)
 		return

@@ -2,6 +2,8 @@ package tokensource
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -39,6 +41,7 @@ type Cached struct {
 	renewer Renewer // src as a Renewer, or nil
 	opts    Options
 	key     string
+	keyHash string // what logs name the key by: never the key itself
 	keyErr  error
 	clk     clock.Clock
 	budget  time.Duration // of each cache call
@@ -116,6 +119,10 @@ func New(src Source, opts *Options) *Cached {
 	}
 	c.renewer, _ = src.(Renewer)
 	c.key = c.opts.CacheKey
+	if c.key != "" {
+		sum := sha256.Sum256([]byte(c.key))
+		c.keyHash = hex.EncodeToString(sum[:8])
+	}
 	if c.key == "" && c.opts.Cache != nil {
 		c.keyErr = ErrNoCacheKey
 	}
@@ -137,14 +144,19 @@ var ErrIdentityMismatch = errors.New("tokensource: the cache entry under CacheKe
 // Key returns the cache key of this source (Options.CacheKey), or "".
 func (c *Cached) Key() string { return c.key }
 
-// String describes c by its cache key, without any token, for %v and %s.
-func (c *Cached) String() string { return "tokensource.Cached{key: " + strconv.Quote(c.key) + "}" }
+// String describes c by the hash of its cache key, without any token, for
+// %v and %s.
+func (c *Cached) String() string {
+	return "tokensource.Cached{key_hash: " + strconv.Quote(c.keyHash) + "}"
+}
 
 // GoString describes c without any token, for %#v.
 func (c *Cached) GoString() string { return c.String() }
 
 // LogValue describes c without any token, for log/slog.
-func (c *Cached) LogValue() slog.Value { return slog.GroupValue(slog.String("key", c.key)) }
+func (c *Cached) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("cache.key_hash", c.keyHash))
+}
 
 // Token returns a valid token. It is TokenContext with
 // context.Background(), so that Cached satisfies oauth2.TokenSource; use

@@ -30,7 +30,7 @@ func (c *Cached) refreshWait(ctx context.Context, async bool) (*entry, error) {
 			// caller can recover in: it is a failed refresh instead.
 			if r := recover(); r != nil {
 				v, err = nil, fmt.Errorf("tokensource: refresh panicked: %v", r)
-				c.opts.logger().Error("tokensource: refresh panicked", "key", c.key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				c.opts.logger().Error("tokensource: refresh panicked", "cache.key_hash", c.keyHash, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				c.fail(err, c.clk.Now())
 			}
 			c.opts.observer().Refreshed(ctx, RefreshEvent{Async: async, Duration: c.clk.Now().Sub(start), Err: err})
@@ -101,7 +101,7 @@ func (c *Cached) refresh(ctx context.Context) (*entry, error) {
 			if c.renewer != nil {
 				return c.unlocked(ctx, held, err)
 			}
-			c.opts.logger().Warn("tokensource: cache lock failed; refreshing without it", "key", c.key, "err", err)
+			c.opts.logger().Warn("tokensource: cache lock failed; refreshing without it", "cache.key_hash", c.keyHash, "err", err)
 		} else {
 			defer unlock()
 			ctx = gctx
@@ -193,7 +193,7 @@ func (c *Cached) failNow(err error) error {
 // still-valid token (from memory or the cache) or fails with ErrNotLocked.
 func (c *Cached) unlocked(ctx context.Context, held *entry, lerr error) (*entry, error) {
 	err := fmt.Errorf("%w: %w", ErrNotLocked, lerr)
-	c.opts.logger().Warn("tokensource: cache lock failed; not renewing a refresh token without it", "key", c.key, "err", lerr)
+	c.opts.logger().Warn("tokensource: cache lock failed; not renewing a refresh token without it", "cache.key_hash", c.keyHash, "err", lerr)
 	now := c.clk.Now()
 	if held.usable(now) && !held.invalid {
 		c.fail(err, now)
@@ -252,7 +252,7 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 	defer func() { c.opts.observer().CacheUsed(ctx, CacheLoad, result) }()
 	if lerr != nil {
 		result = CacheError
-		c.opts.logger().Warn("tokensource: cache load failed; treating as a miss", "key", c.key, "err", lerr)
+		c.opts.logger().Warn("tokensource: cache load failed; treating as a miss", "cache.key_hash", c.keyHash, "err", lerr)
 		return record.Record{}, nil, nil
 	}
 	if data == nil {
@@ -260,7 +260,7 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 	}
 	r, derr := record.Decode(data)
 	if derr != nil {
-		c.opts.logger().Warn("tokensource: cache entry unreadable; treating as a miss", "key", c.key, "err", derr)
+		c.opts.logger().Warn("tokensource: cache entry unreadable; treating as a miss", "cache.key_hash", c.keyHash, "err", derr)
 		return record.Record{}, nil, nil
 	}
 	id := r.Identity
@@ -279,7 +279,7 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 		// release, is not known to be older: it may hold a rotation.)
 		// The cache lost the newer record this process holds (a
 		// failover, a restore): never go back to it; put ours back.
-		c.opts.logger().Warn("tokensource: cache entry older than the token held; writing the newer one back", "key", c.key)
+		c.opts.logger().Warn("tokensource: cache entry older than the token held; writing the newer one back", "cache.key_hash", c.keyHash)
 		c.save(ctx, held, mine)
 		return record.Record{}, nil, nil
 	}
@@ -305,7 +305,7 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 func (c *Cached) save(ctx context.Context, e *entry, id string) {
 	data, err := record.Encode(record.Record{Token: e.tok, Saved: e.saved, Version: e.version, Identity: id})
 	if err != nil {
-		c.opts.logger().Warn("tokensource: cannot encode token for the cache", "key", c.key, "err", err)
+		c.opts.logger().Warn("tokensource: cannot encode token for the cache", "cache.key_hash", c.keyHash, "err", err)
 		return
 	}
 	if c.hung() && (c.renewer == nil || e.tok.RefreshToken == "") {
@@ -317,7 +317,7 @@ func (c *Cached) save(ctx context.Context, e *entry, id string) {
 	cancel()
 	if err != nil {
 		c.opts.observer().CacheUsed(ctx, CacheSave, CacheError)
-		c.opts.logger().Warn("tokensource: cache save failed; token kept in memory", "key", c.key, "err", err)
+		c.opts.logger().Warn("tokensource: cache save failed; token kept in memory", "cache.key_hash", c.keyHash, "err", err)
 		return
 	}
 	c.opts.observer().CacheUsed(ctx, CacheSave, CacheOK)
@@ -360,7 +360,7 @@ func (c *Cached) adopt(e *entry) *entry {
 func (c *Cached) onRefresh(ctx context.Context, tok *oauth2.Token) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.opts.logger().Error("tokensource: OnRefresh panicked; serving the new token anyway", "key", c.key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.opts.logger().Error("tokensource: OnRefresh panicked; serving the new token anyway", "cache.key_hash", c.keyHash, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
 	c.opts.OnRefresh(ctx, tok)
