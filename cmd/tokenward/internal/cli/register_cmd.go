@@ -2,11 +2,15 @@ package cli
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
 
 	"github.com/tokenward/tokenward/client"
@@ -137,7 +141,10 @@ func (a *App) register(ctx context.Context, name string, f *registerFlags) error
 	if err := checkSecureURL("registration URL", regURL); err != nil {
 		return configError(name, err.Error(), "")
 	}
-	md := registrationMetadata(p, f)
+	md, err := registrationMetadata(p, f)
+	if err != nil {
+		return configError(name, err.Error(), "see 'tokenward register --help'")
+	}
 	reg, err := client.Register(ctx, regURL, md, hc)
 	if err != nil {
 		return Classify(name, at("the registration endpoint", "--registration-url", regURL, err))
@@ -145,8 +152,10 @@ func (a *App) register(ctx context.Context, name string, f *registerFlags) error
 	return a.addRegistered(ctx, cf, name, p, reg, f.makeDefault)
 }
 
-// registrationMetadata is the client metadata to register for p.
-func registrationMetadata(p *Profile, f *registerFlags) *client.ClientMetadata {
+// registrationMetadata is the client metadata to register for p. A
+// profile with --private-key registers for private_key_jwt with the
+// key's public half as its JWK Set (RFC 7591 jwks).
+func registrationMetadata(p *Profile, f *registerFlags) (*client.ClientMetadata, error) {
 	grants, responses := grantTypes(p.Grant)
 	md := &client.ClientMetadata{
 		ClientName:    f.clientName,
@@ -166,13 +175,42 @@ func registrationMetadata(p *Profile, f *registerFlags) *client.ClientMetadata {
 			md.ApplicationType = "native"
 		}
 	}
+	if p.PrivateKey != "" {
+		jwks, err := publicJWKS(p.PrivateKey, p.KeyID)
+		if err != nil {
+			return nil, err
+		}
+		md.JWKS = jwks
+		md.TokenEndpointAuthMethod = "private_key_jwt"
+	}
 	switch {
 	case f.authMethod != "":
 		md.TokenEndpointAuthMethod = f.authMethod
-	case p.AuthStyle == AuthNone:
+	case p.AuthStyle == AuthNone && !p.hasClientAuth():
 		md.TokenEndpointAuthMethod = "none"
 	}
-	return md
+	return md, nil
+}
+
+// publicJWKS returns the JWK Set of the public half of the key at path,
+// with kid and the algorithm the library signs with for it.
+func publicJWKS(path, keyID string) (json.RawMessage, error) {
+	key, err := loadPrivateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	alg := jose.RS256
+	if ec, ok := key.Public().(*ecdsa.PublicKey); ok {
+		alg = map[int]jose.SignatureAlgorithm{256: jose.ES256, 384: jose.ES384, 521: jose.ES512}[ec.Curve.Params().BitSize]
+	} else if _, ok := key.Public().(ed25519.PublicKey); ok {
+		alg = jose.EdDSA
+	}
+	jwk := jose.JSONWebKey{Key: key.Public(), KeyID: keyID, Use: "sig", Algorithm: string(alg)}
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}})
+	if err != nil {
+		return nil, fmt.Errorf("private key %s: cannot encode its public key as a JWK", path)
+	}
+	return b, nil
 }
 
 // addRegistered stores the registered client's secrets and adds its

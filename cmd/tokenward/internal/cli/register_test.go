@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -92,4 +96,29 @@ func TestRegisterOIDCProvider(t *testing.T) {
 	e := newTestEnv(t)
 	out := e.mustRun("", "register", "dyn", "--issuer", iss, "--grant", "client_credentials", "--scope", "api:read")
 	checkRegistered(t, e, "dyn", out)
+}
+
+// TestRegisterPrivateKeyJWKS: a profile with --private-key registers for
+// private_key_jwt with its public key (kid, alg) and never the private
+// half.
+func TestRegisterPrivateKeyJWKS(t *testing.T) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	path := writeKey(t, "PRIVATE KEY", mustPKCS8(t, ec), 0o600)
+	md, err := registrationMetadata(&Profile{Grant: GrantClientCredentials, PrivateKey: path, KeyID: "k9"}, &registerFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(md.JWKS, &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("jwks %s: %v", md.JWKS, err)
+	}
+	k := set.Keys[0]
+	if md.TokenEndpointAuthMethod != "private_key_jwt" || k["kid"] != "k9" || k["alg"] != "ES384" || k["kty"] != "EC" || k["crv"] != "P-384" {
+		t.Errorf("metadata %s, jwks %s", md.TokenEndpointAuthMethod, md.JWKS)
+	}
+	if _, ok := k["d"]; ok {
+		t.Error("the private key is in the registration")
+	}
 }
