@@ -48,7 +48,7 @@ func sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
 // returns the user code and verification URI to show the user. A
 // confidential client authenticates this request like a token request.
 func (c *Config) DeviceAuth(ctx context.Context, opts ...RequestOption) (*oauth2.DeviceAuthResponse, error) {
-	endpoint, err := checkEndpoint("device authorization", c.Endpoint.DeviceAuthURL)
+	endpoint, err := checkEndpoint("device authorization", c.endpointURL(endpointDevice))
 	if err != nil {
 		return nil, err
 	}

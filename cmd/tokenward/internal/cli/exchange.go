@@ -102,16 +102,13 @@ func (a *App) exchange(ctx context.Context, conf *client.Config, name string, p 
 	if err != nil {
 		return nil, err
 	}
-	tok, err := exchangeToken(ctx, conf, client.TokenExchange{
+	tok, err := conf.ExchangeToken(ctx, client.TokenExchange{
 		SubjectToken:       subject,
 		SubjectTokenType:   x.SubjectTokenType,
 		RequestedTokenType: x.RequestedTokenType,
 		Audience:           x.Audience,
 		Resource:           x.Resource,
 	})
-	if errors.Is(err, errNotInLibrary) {
-		return nil, &Error{Code: ExitConfig, Profile: name, What: "token exchange: " + err.Error(), Err: err, Hint: "upgrade tokenward"}
-	}
 	// The exchanged token is not used past its subject's expiry: then the
 	// next run exchanges the subject's successor.
 	if err == nil && !subjectExpiry.IsZero() && (tok.Expiry.IsZero() || subjectExpiry.Before(tok.Expiry)) {

@@ -53,7 +53,8 @@ prints "active: false" and exits 0.`,
 			if err := checkSecureURL("introspection URL", rp.IntrospectionURL); err != nil {
 				return configError(name, err.Error(), "")
 			}
-			in, err := introspectToken(ctx, conf, rp.IntrospectionURL, token, hint)
+			conf.IntrospectionURL = rp.IntrospectionURL
+			in, err := conf.Introspect(ctx, token, hint)
 			if err != nil {
 				return at("the introspection endpoint", "--introspection-url", rp.IntrospectionURL, err)
 			}

@@ -85,10 +85,11 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 		// A server that requires pushed authorization requests gets the
 		// parameters in a back-channel POST; the browser carries only
 		// client_id and request_uri.
-		if authURL, err = pushedAuthCodeURL(ctx, &cc, state, opts...); err != nil {
-			return nil, at("the pushed authorization request endpoint", "--issuer", cc.Endpoint.AuthURL, err)
-		}
-		if authURL == "" {
+		if cc.Metadata != nil && cc.Metadata.RequirePushedAuthorizationRequests {
+			if authURL, err = cc.PushAuthCodeURL(ctx, state, opts...); err != nil {
+				return nil, at("the PAR endpoint", "--issuer", cc.Metadata.PushedAuthorizationRequestEndpoint, err)
+			}
+		} else {
 			authURL = cc.AuthCodeURL(state, opts...)
 		}
 	}

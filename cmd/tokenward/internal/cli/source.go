@@ -48,7 +48,9 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 		Params:     p.params(),
 		HTTPClient: hc,
 	}
-	setMetadata(conf, md)
+	// The metadata picks the client authentication under auto-detection
+	// and supplies the introspection and PAR endpoints.
+	conf.Metadata = md
 	if err := a.applyCredentials(ctx, name, p, conf); err != nil {
 		return nil, nil, err
 	}
@@ -71,13 +73,9 @@ func (a *App) applyCredentials(ctx context.Context, name string, p *Profile, con
 		if err != nil {
 			return fail("private_key_jwt", err)
 		}
-		if err := setClientAssertion(conf, client.PrivateKeyJWT(key, p.KeyID)); err != nil {
-			return fail("private_key_jwt", err)
-		}
+		conf.ClientAssertion = client.PrivateKeyJWT(key, p.KeyID)
 	case p.AssertionFile != "":
-		if err := setClientAssertion(conf, client.AssertionFile(p.AssertionFile)); err != nil {
-			return fail("client assertion file", err)
-		}
+		conf.ClientAssertion = client.AssertionFile(p.AssertionFile)
 	}
 	if p.ClientCert != "" {
 		if err := setMTLS(conf); err != nil {
