@@ -49,6 +49,12 @@ func (a *App) login(ctx context.Context, name string, p *Profile, o loginOptions
 		tok, err = a.browserLogin(ctx, conf, p, o)
 	case p.Grant == GrantPassword:
 		tok, err = a.passwordLogin(ctx, conf, name, p, o)
+	case p.Grant == GrantTokenExchange: // nothing interactive: exchange the subject token
+		tok, err = a.exchange(ctx, conf, name, p)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e // the subject token, not the token endpoint
+		}
 	default: // client_credentials: nothing interactive, just fetch a token
 		tok, err = conf.ClientCredentialsToken(ctx)
 	}

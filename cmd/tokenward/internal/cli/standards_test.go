@@ -136,6 +136,12 @@ func TestStandardsOAuth2Test(t *testing.T) {
 	if d := txRec.Expiry.Sub(svcRec.Expiry); d > 2*time.Second || d < -2*time.Second {
 		t.Errorf("exchanged token expires %v, subject %v", txRec.Expiry, svcRec.Expiry)
 	}
+	// login of an exchange profile exchanges too (not client_credentials).
+	n := srv.GrantRequests(oauth2test.GrantTokenExchange)
+	run("", "login", "-p", "tx")
+	if srv.GrantRequests(oauth2test.GrantTokenExchange) != n+1 {
+		t.Error("login of a token_exchange profile did not exchange")
+	}
 	txJSON := run("", "token", "-p", "tx", "--json")
 	if !strings.Contains(txJSON, `"token_type": "Bearer"`) {
 		t.Errorf("exchanged token: %s", txJSON)
