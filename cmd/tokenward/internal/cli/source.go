@@ -60,37 +60,24 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 // applyCredentials sets the profile's client assertion (private key or
 // assertion file), mutual-TLS client authentication and DPoP key on conf.
 func (a *App) applyCredentials(ctx context.Context, name string, p *Profile, conf *client.Config) error {
-	fail := func(what string, err error) error {
-		if errors.Is(err, errNotInLibrary) {
-			return &Error{Code: ExitConfig, Profile: name, What: what + ": " + err.Error(), Err: err,
-				Hint: "upgrade tokenward"}
-		}
-		return configError(name, err.Error(), "fix the file or re-add the profile with 'tokenward profile add "+shellQuote(name)+" --force ...'")
-	}
 	switch {
 	case p.PrivateKey != "":
 		key, err := loadPrivateKey(p.PrivateKey)
 		if err != nil {
-			return fail("private_key_jwt", err)
+			return configError(name, err.Error(), "fix the file or re-add the profile with 'tokenward profile add "+shellQuote(name)+" --force --private-key ...'")
 		}
 		conf.ClientAssertion = client.PrivateKeyJWT(key, p.KeyID)
 	case p.AssertionFile != "":
 		conf.ClientAssertion = client.AssertionFile(p.AssertionFile)
 	}
-	if p.ClientCert != "" {
-		if err := setMTLS(conf); err != nil {
-			return fail("mutual-TLS client authentication", err)
-		}
-	}
+	// The TLS client certificate is presented by conf.HTTPClient (see
+	// profileTransport).
+	conf.MTLS = p.ClientCert != ""
 	k, err := a.dpopKey(ctx, name, p)
 	if err != nil {
 		return err
 	}
-	if k != nil {
-		if err := setDPoP(conf, k); err != nil {
-			return fail("DPoP", err)
-		}
-	}
+	conf.DPoP = k
 	return nil
 }
 
@@ -185,9 +172,7 @@ func (a *App) tokenSource(ctx context.Context, name string, p *Profile) (*tokens
 		return nil, err
 	}
 	if k != nil {
-		if err := setSourceDPoP(opts, k); err != nil {
-			return nil, &Error{Code: ExitConfig, Profile: name, What: "DPoP: " + err.Error(), Err: err, Hint: "upgrade tokenward"}
-		}
+		opts.DPoP = k
 	}
 	return tokensource.New(&profileSource{app: a, name: name, prof: p}, opts), nil
 }
