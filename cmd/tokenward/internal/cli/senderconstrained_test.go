@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -67,6 +71,15 @@ func TestDPoPOIDCProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The provider bound the token to the stored key (cnf.jkt).
+	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.SvcClientID,
+		"--client-secret-env", "SVC_SECRET")
+	tok := strings.TrimSpace(e.mustRun("", "token", "-p", "d"))
+	var in map[string]any
+	json.Unmarshal([]byte(e.mustRun(tok+"\n", "introspect", "-p", "svc", "--json")), &in)
+	if cnf, _ := in["cnf"].(map[string]any); in["active"] != true || cnf["jkt"] != k.Thumbprint() {
+		t.Errorf("introspection %v; want cnf.jkt %s", in, k.Thumbprint())
+	}
 	var verifier oauth2test.DPoPVerifier
 	var good atomic.Int32
 	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -96,9 +109,27 @@ func TestMTLSOIDCProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A resource server that, as RFC 8705 §3 says, takes a bound token
+	// only with the certificate it is bound to.
+	var presented atomic.Value
+	rs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) == 1 && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
+			presented.Store(base64.RawURLEncoding.EncodeToString(sum[:]))
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	rs.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	rs.StartTLS()
+	t.Cleanup(rs.Close)
 	e := newTestEnv(t)
 	e.roots = x509.NewCertPool()
 	e.roots.AppendCertsFromPEM(ca)
+	e.roots.AddCert(rs.Certificate())
+	t.Setenv("SVC_SECRET", oidctest.SvcClientSecret)
+	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.SvcClientID,
+		"--client-secret-env", "SVC_SECRET")
 	for _, tt := range []struct{ client, cert string }{{oidctest.MTLSClientID, "client"}, {oidctest.MTLSSelfSignedClientID, "selfsigned"}} {
 		key, _ := os.ReadFile(filepath.Join(dir, tt.cert+".key"))
 		keyPath := filepath.Join(t.TempDir(), "key.pem")
@@ -113,6 +144,21 @@ func TestMTLSOIDCProvider(t *testing.T) {
 		}
 		if p := e.loadProfile(tt.client); p.HasSecret {
 			t.Errorf("%s: a secret was stored", tt.client)
+		}
+		// The token is bound to the certificate (cnf x5t#S256).
+		tok := strings.TrimSpace(e.mustRun("", "token", "-p", tt.client))
+		var in map[string]any
+		json.Unmarshal([]byte(e.mustRun(tok+"\n", "introspect", "-p", "svc", "--json")), &in)
+		certPEM, _ := os.ReadFile(filepath.Join(dir, tt.cert+".pem"))
+		block, _ := pem.Decode(certPEM)
+		sum := sha256.Sum256(block.Bytes)
+		if cnf, _ := in["cnf"].(map[string]any); in["active"] != true || cnf["x5t#S256"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
+			t.Errorf("%s: introspection %v; want bound to the certificate", tt.client, in)
+		}
+		// 'tokenward curl' presents the certificate with the token.
+		e.mustRun("", "curl", "-p", tt.client, "-f", rs.URL+"/v1/items")
+		if got := presented.Load(); got != base64.RawURLEncoding.EncodeToString(sum[:]) {
+			t.Errorf("%s: the resource saw certificate %v", tt.client, got)
 		}
 	}
 	// A certificate the provider does not know for the client: refused.
