@@ -40,6 +40,12 @@ func TestDPoPOAuth2Test(t *testing.T) {
 			t.Error("curl: empty body")
 		}
 	}
+	// --verbose logs the exchange without the token or the proof (a JWT:
+	// its header starts with eyJ).
+	code, _, verbose := e.run("", "curl", "-p", "d", "-f", "-v", srv.ResourceURL())
+	if code != 0 || !strings.Contains(verbose, "GET") || strings.Contains(verbose, "eyJ") {
+		t.Errorf("curl -v: exit %d, a proof or token in the log:\n%s", code, verbose)
+	}
 	code, _, errs := e.run("", "header", "-p", "d")
 	if code != 0 || !strings.Contains(errs, "needs a fresh proof") {
 		t.Errorf("header for a DPoP token: exit %d, %q", code, errs)
