@@ -1,41 +1,29 @@
 package cli
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/tokenward/tokenward/internal/testca"
 )
 
-// selfSignedCert writes a self-signed client certificate and its key
-// (mode 0600) and returns their paths and the certificate.
+// selfSignedCert writes a self-signed client certificate (testca) and
+// its key (mode 0600) and returns their paths and the certificate.
 func selfSignedCert(t *testing.T) (certPath, keyPath string, cert *x509.Certificate) {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "tokenward-cli-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ = x509.ParseCertificate(der)
+	tc := testca.SelfSigned(t, "tokenward-cli-test")
 	dir := t.TempDir()
 	certPath = filepath.Join(dir, "client.pem")
-	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	keyPath = writeKey(t, "PRIVATE KEY", mustPKCS8(t, key), 0o600)
-	return certPath, keyPath, cert
+	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tc.Certificate[0]}), 0o644)
+	keyPath = writeKey(t, "PRIVATE KEY", mustPKCS8(t, tc.PrivateKey), 0o600)
+	return certPath, keyPath, tc.Leaf
 }
 
 // TestProfileTransportPresentsTheClientCertificate: a profile with
