@@ -9,6 +9,7 @@ go 1.26.0
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/cli/browser v1.3.0
+	github.com/go-jose/go-jose/v4 v4.1.8
 	github.com/hashicorp/go-cleanhttp v0.5.2
 	github.com/mdp/qrterminal/v3 v3.2.1
 	github.com/spf13/cobra v1.10.2

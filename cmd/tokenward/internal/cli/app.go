@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,11 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-cleanhttp"
 	"golang.org/x/term"
 
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/cache/keychain"
+	"github.com/tokenward/tokenward/dpop"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -46,12 +47,17 @@ type App struct {
 	OpenBrowser func(url string) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RootCAs verifies the servers of profiles with a TLS client
+	// certificate; nil means the system's roots (which $SSL_CERT_FILE and
+	// $SSL_CERT_DIR can replace).
+	RootCAs *x509.CertPool
 
 	profileName string // -p
 	resolved    string // the profile a command resolved, for error lines
 	verbose     bool
 	storeFlags  storeFlags
-	cfgPath     string // resolved config path, set by loadConfig
+	cfgPath     string               // resolved config path, set by loadConfig
+	dpopKeys    map[string]*dpop.Key // DPoP keys read from the store in this run, by profile
 }
 
 // store returns the secret and token store: the one --store (or
@@ -82,19 +88,10 @@ func (a *App) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.Err, &slog.HandlerOptions{Level: level}))
 }
 
-// httpClient returns the client for requests to authorization servers:
-// pooled, with a timeout, logging each exchange to stderr with --verbose.
-func (a *App) httpClient() *http.Client {
-	return &http.Client{Transport: a.transport(), Timeout: httpTimeout}
-}
-
-// transport returns the base transport, wrapped for --verbose.
-func (a *App) transport() http.RoundTripper {
-	var rt http.RoundTripper = cleanhttp.DefaultPooledTransport()
-	if a.verbose {
-		rt = &LoggingTransport{Base: rt, W: a.Err}
-	}
-	return rt
+// newHTTPClient returns the client for requests to authorization servers
+// over rt (a.transport or a.profileTransport), with the command's timeout.
+func newHTTPClient(rt http.RoundTripper) *http.Client {
+	return &http.Client{Transport: rt, Timeout: httpTimeout}
 }
 
 // loadConfig reads the config file.
@@ -143,6 +140,42 @@ func isTerminal(w any) bool {
 // of each profile.
 func secretKey(profile string) string { return "profile/" + profile + "/client-secret" }
 func tokenKey(profile string) string  { return "profile/" + profile + "/token" }
+
+// registrationTokenKey is the store key of the RFC 7592 registration
+// access token of a client that 'tokenward register' registered.
+func registrationTokenKey(profile string) string {
+	return "profile/" + profile + "/registration-token"
+}
+
+// profileStoreKeys are every store key a profile may own.
+func profileStoreKeys(profile string) []string {
+	return []string{tokenKey(profile), secretKey(profile), dpopKeyKey(profile), registrationTokenKey(profile)}
+}
+
+// credentialSummary says, for messages, how the profile authenticates
+// the client and binds its tokens: never a secret, only where it is.
+func (p *Profile) credentialSummary() string {
+	var parts []string
+	switch {
+	case p.PrivateKey != "":
+		parts = append(parts, "private_key_jwt with "+p.PrivateKey)
+	case p.AssertionFile != "":
+		parts = append(parts, "client assertion from "+p.AssertionFile)
+	}
+	if p.ClientCert != "" {
+		parts = append(parts, "TLS client certificate "+p.ClientCert)
+	}
+	if p.HasSecret {
+		parts = append(parts, "client secret in the OS keychain")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no client secret")
+	}
+	if p.DPoP {
+		parts = append(parts, "DPoP key in the OS keychain")
+	}
+	return strings.Join(parts, ", ")
+}
 
 // clientSecret returns the profile's client secret from the store, or ""
 // when the profile has none.

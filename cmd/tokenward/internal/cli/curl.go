@@ -157,9 +157,20 @@ func (a *App) curl(ctx context.Context, rawURL string, o *curlOptions) error {
 	if _, _, err := a.currentToken(ctx); err != nil {
 		return err
 	}
-	hc := tokensource.NewClient(a.tokenSource(name, p))
+	src, err := a.tokenSource(ctx, name, p)
+	if err != nil {
+		return err
+	}
+	// The profile's transport presents its TLS client certificate, which a
+	// certificate-bound token (RFC 8705) needs; DPoP proofs come from the
+	// source's key.
+	base, err := a.profileTransport(name, p)
+	if err != nil {
+		return err
+	}
+	hc := tokensource.NewClient(src)
 	if t, ok := hc.Transport.(*tokensource.Transport); ok {
-		t.Base = a.transport()
+		t.Base = base
 	}
 	hc.CheckRedirect = curlRedirect
 	resp, err := hc.Do(req)

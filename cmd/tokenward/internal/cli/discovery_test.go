@@ -47,6 +47,10 @@ func metadataServer(t *testing.T, edit func(md map[string]string, srvURL string)
 
 func TestDiscoveryRefusesInsecureEndpointsAndRedirects(t *testing.T) {
 	hc := &http.Client{}
+	discover := func(ctx context.Context, hc *http.Client, issuer string) (*Profile, error) {
+		p, _, err := resolveEndpoints(ctx, hc, &Profile{Issuer: issuer})
+		return p, err
+	}
 	ok := metadataServer(t, func(map[string]string, string) {})
 	if _, err := discover(context.Background(), hc, ok.URL); err != nil {
 		t.Fatalf("a loopback issuer with loopback endpoints: %v", err)
@@ -63,13 +67,42 @@ func TestDiscoveryRefusesInsecureEndpointsAndRedirects(t *testing.T) {
 		"redirect to another host": func(md map[string]string, u string) {
 			md["redirect"] = strings.Replace(u, "127.0.0.1", "localhost", 1) + "/.well-known/openid-configuration"
 		},
+		// The CLI's own discovery compared issuers without a trailing
+		// slash; the library's requires the exact string (RFC 8414 §3.3).
+		"issuer with a trailing slash": func(md map[string]string, u string) { md["issuer"] = u + "/" },
+		"introspection_endpoint over http": func(md map[string]string, _ string) {
+			md["introspection_endpoint"] = "http://evil.example.com/introspect"
+		},
 	} {
 		srv := metadataServer(t, edit)
 		if _, err := discover(context.Background(), hc, srv.URL); err == nil {
 			t.Errorf("%s: discovery accepted it", name)
 		}
 	}
-	if _, err := discover(context.Background(), hc, "http://as.example.com"); err == nil || !strings.Contains(err.Error(), "plain http") {
+	if _, err := discover(context.Background(), hc, "http://as.example.com"); err == nil || !strings.Contains(err.Error(), "https") {
 		t.Errorf("plain http issuer: %v", err)
+	}
+}
+
+// TestDiscoveryUsesMTLSAliases: a profile with a TLS client certificate
+// uses the mtls_endpoint_aliases (RFC 8705 §5); others the plain URLs.
+func TestDiscoveryUsesMTLSAliases(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "token_endpoint": srv.URL + "/token",
+			"introspection_endpoint": srv.URL + "/introspect",
+			"mtls_endpoint_aliases":  map[string]string{"token_endpoint": "https://mtls.example.com/token"}})
+	}))
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		cert, want string
+	}{{"", srv.URL + "/token"}, {"/etc/client.pem", "https://mtls.example.com/token"}} {
+		p, _, err := resolveEndpoints(t.Context(), srv.Client(), &Profile{Issuer: srv.URL, ClientCert: tt.cert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.TokenURL != tt.want || p.IntrospectionURL != srv.URL+"/introspect" {
+			t.Errorf("cert %q: token URL %s, introspection %s; want %s", tt.cert, p.TokenURL, p.IntrospectionURL, tt.want)
+		}
 	}
 }

@@ -121,6 +121,7 @@ func Classify(profile string, err error) *Error {
 	var ce *client.ConfigError
 	var rse *client.ResponseError
 	var te *client.TransportError
+	var ae *client.AssertionError
 	var ne net.Error
 	var ue *url.Error
 	switch {
@@ -162,6 +163,11 @@ func Classify(profile string, err error) *Error {
 		e.Hint = oauthHint(re.ErrorCode, profile, login, show)
 	case errors.As(err, &ce):
 		e.Code, e.What, e.Hint = ExitConfig, trimPrefix(ce.Error()), show
+	case errors.As(err, &ae):
+		// The library's message names the file or the key's problem, never
+		// the key or the assertion.
+		e.Code, e.What = ExitConfig, trimPrefix(ae.Error())
+		e.Hint = "check the profile's --private-key or --assertion-file with 'tokenward profile show" + nameArg(profile) + "'"
 	case errors.As(err, &rse):
 		e.Code, e.What = ExitAuth, trimPrefix(rse.Error())
 		e.Hint = "the endpoint did not answer like an OAuth server: " + show

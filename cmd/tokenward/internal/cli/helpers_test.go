@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ type testEnv struct {
 	cfg   string
 	open  func(url string) error // the browser; nil fails the test if called
 	alt   tokensource.Cache      // the store in place of the memory one, when set
+	roots *x509.CertPool         // App.RootCAs
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -42,8 +44,9 @@ func (e *testEnv) run(stdin string, args ...string) (int, string, string) {
 		store = e.alt
 	}
 	app := &App{
-		IO:    IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
-		Store: store,
+		IO:      IO{In: strings.NewReader(stdin), Out: &out, Err: &errb},
+		Store:   store,
+		RootCAs: e.roots,
 		OpenBrowser: func(u string) error {
 			if e.open == nil {
 				e.t.Errorf("unexpected browser open of %s", u)

@@ -49,6 +49,12 @@ func (a *App) login(ctx context.Context, name string, p *Profile, o loginOptions
 		tok, err = a.browserLogin(ctx, conf, p, o)
 	case p.Grant == GrantPassword:
 		tok, err = a.passwordLogin(ctx, conf, name, p, o)
+	case p.Grant == GrantTokenExchange: // nothing interactive: exchange the subject token
+		tok, err = a.exchange(ctx, conf, name, p)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e // the subject token, not the token endpoint
+		}
 	default: // client_credentials: nothing interactive, just fetch a token
 		tok, err = conf.ClientCredentialsToken(ctx)
 	}
@@ -78,16 +84,20 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 	verifier := oauth2.GenerateVerifier()
 	opts := p.authParams()
 	var authURL string
-	switch {
-	case implicit:
+	if implicit {
 		authURL = cc.ImplicitURL(state, opts...)
-	case cc.PARURL != "": // the server takes pushed requests only (RFC 9126)
-		authURL, err = cc.PushAuthCodeURL(ctx, state, append(opts, client.S256Challenge(verifier))...)
-		if err != nil {
-			return nil, at("the PAR endpoint", "--issuer", cc.PARURL, err)
+	} else {
+		opts = append(opts, client.S256Challenge(verifier))
+		// A server that requires pushed authorization requests gets the
+		// parameters in a back-channel POST; the browser carries only
+		// client_id and request_uri.
+		if cc.Metadata != nil && cc.Metadata.RequirePushedAuthorizationRequests {
+			if authURL, err = cc.PushAuthCodeURL(ctx, state, opts...); err != nil {
+				return nil, at("the PAR endpoint", "--issuer", cc.Metadata.PushedAuthorizationRequestEndpoint, err)
+			}
+		} else {
+			authURL = cc.AuthCodeURL(state, opts...)
 		}
-	default:
-		authURL = cc.AuthCodeURL(state, append(opts, client.S256Challenge(verifier))...)
 	}
 
 	// The opener's argv is readable by every local user: it gets a

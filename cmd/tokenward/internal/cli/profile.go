@@ -19,10 +19,11 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantImplicit          = "implicit"
 	GrantDevice            = "device"
+	GrantTokenExchange     = "token_exchange" // RFC 8693
 )
 
 // Grants lists the grants a profile may name.
-var Grants = []string{GrantClientCredentials, GrantPassword, GrantAuthorizationCode, GrantImplicit, GrantDevice}
+var Grants = []string{GrantClientCredentials, GrantPassword, GrantAuthorizationCode, GrantImplicit, GrantDevice, GrantTokenExchange}
 
 // Auth styles, as written in profiles.
 const (
@@ -48,6 +49,8 @@ type Profile struct {
 	TokenURL      string `json:"token_url,omitempty"`
 	DeviceAuthURL string `json:"device_auth_url,omitempty"`
 	RevocationURL string `json:"revocation_url,omitempty"`
+	// IntrospectionURL is the RFC 7662 endpoint of 'tokenward introspect'.
+	IntrospectionURL string `json:"introspection_url,omitempty"`
 
 	ClientID   string            `json:"client_id"`
 	Grant      string            `json:"grant"`
@@ -65,9 +68,38 @@ type Profile struct {
 	// Preset records the preset the profile was made from, for display.
 	Preset string `json:"preset,omitempty"`
 
-	// parURL is the PAR endpoint of an issuer that requires pushed
-	// authorization requests; set by discovery, never stored.
-	parURL string
+	// PrivateKey is the path of a PEM private key that signs
+	// private_key_jwt client assertions (RFC 7523 §2.2), with KeyID as
+	// their kid. The config file holds the path, never the key.
+	PrivateKey string `json:"private_key,omitempty"`
+	KeyID      string `json:"key_id,omitempty"`
+	// AssertionFile is the path of a client assertion minted elsewhere
+	// (a Kubernetes projected service-account token), read for every
+	// request.
+	AssertionFile string `json:"assertion_file,omitempty"`
+	// ClientCert and ClientKey are the PEM files of the TLS client
+	// certificate for mutual-TLS client authentication (RFC 8705).
+	ClientCert string `json:"client_cert,omitempty"`
+	ClientKey  string `json:"client_key,omitempty"`
+	// DPoP binds the profile's tokens to a P-256 key kept in the store
+	// (RFC 9449).
+	DPoP bool `json:"dpop,omitempty"`
+	// Exchange is the token exchange of a token_exchange profile.
+	Exchange *Exchange `json:"exchange,omitempty"`
+	// RegistrationClientURI is where 'tokenward register' registered the
+	// client (RFC 7592); its access token is in the store.
+	RegistrationClientURI string `json:"registration_client_uri,omitempty"`
+}
+
+// Exchange is an RFC 8693 token exchange: the subject token comes from a
+// file (re-read for every exchange) or from another profile's token.
+type Exchange struct {
+	SubjectTokenFile   string   `json:"subject_token_file,omitempty"`
+	SubjectProfile     string   `json:"subject_profile,omitempty"`
+	SubjectTokenType   string   `json:"subject_token_type"`
+	RequestedTokenType string   `json:"requested_token_type,omitempty"`
+	Audience           []string `json:"audience,omitempty"`
+	Resource           []string `json:"resource,omitempty"`
 }
 
 var profileNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -100,6 +132,7 @@ func (p *Profile) Validate() error {
 	for _, u := range []struct{ name, v string }{
 		{"issuer", p.Issuer}, {"auth URL", p.AuthURL}, {"token URL", p.TokenURL},
 		{"device auth URL", p.DeviceAuthURL}, {"revocation URL", p.RevocationURL},
+		{"introspection URL", p.IntrospectionURL},
 	} {
 		if u.v == "" {
 			continue
@@ -125,9 +158,11 @@ func (p *Profile) Validate() error {
 			}
 		}
 	}
-	if p.Grant == GrantClientCredentials && p.AuthStyle == AuthNone {
-		errs = append(errs, "the client_credentials grant needs a client secret (auth style none)")
+	if p.Grant == GrantClientCredentials && p.AuthStyle == AuthNone && !p.hasClientAuth() {
+		errs = append(errs, "the client_credentials grant needs a client secret, a private key, an assertion file or a client certificate (auth style none)")
 	}
+	errs = append(errs, p.validateCredentials()...)
+	errs = append(errs, p.validateExchange()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -136,7 +171,9 @@ func (p *Profile) Validate() error {
 
 // userGrant reports whether the profile's grant involves a user, so that
 // tokens come from 'tokenward login' and are renewed with refresh tokens.
-func (p *Profile) userGrant() bool { return p.Grant != GrantClientCredentials }
+func (p *Profile) userGrant() bool {
+	return p.Grant != GrantClientCredentials && p.Grant != GrantTokenExchange
+}
 
 // authStyle maps the profile's auth style to x/oauth2's.
 func (p *Profile) authStyle() oauth2.AuthStyle {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenward/tokenward/cache/keychain"
+	"github.com/tokenward/tokenward/client"
 )
 
 // profileFlags are the flags of 'tokenward profile add'.
@@ -21,6 +23,7 @@ type profileFlags struct {
 	preset                                          string
 	domain, tenant, realm                           string
 	issuer, authURL, tokenURL, deviceURL, revokeURL string
+	introspectURL                                   string
 	clientID, grant, authStyle, bodyFormat          string
 	scopes                                          []string
 	params                                          []string
@@ -30,6 +33,14 @@ type profileFlags struct {
 	secretEnv                                       string
 	noSecret                                        bool
 	makeDefault, force                              bool
+
+	privateKey, keyID, assertionFile string
+	clientCert, clientKey            string
+	dpop                             bool
+
+	subjectTokenFile, subjectProfile     string
+	subjectTokenType, requestedTokenType string
+	audience, resource                   []string
 }
 
 // newProfileCommand builds 'tokenward profile'.
@@ -71,6 +82,13 @@ Presets:
 			return a.profileAdd(cmd, args[0], &f)
 		},
 	}
+	addProfileFlags(cmd, &f, true)
+	return cmd
+}
+
+// addProfileFlags adds the flags that describe a profile to cmd; withClient
+// adds the client ID and secret flags, which 'register' does not take.
+func addProfileFlags(cmd *cobra.Command, f *profileFlags, withClient bool) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.preset, "preset", "", "start from a provider preset ("+strings.Join(PresetNames(), ", ")+")")
 	fl.StringVar(&f.domain, "domain", "", "preset template: the provider's host (auth0, okta, keycloak, cognito, json-*)")
@@ -81,7 +99,10 @@ Presets:
 	fl.StringVar(&f.tokenURL, "token-url", "", "token endpoint URL")
 	fl.StringVar(&f.deviceURL, "device-auth-url", "", "device authorization endpoint URL")
 	fl.StringVar(&f.revokeURL, "revocation-url", "", "token revocation (RFC 7009) endpoint URL")
-	fl.StringVar(&f.clientID, "client-id", "", "client ID")
+	fl.StringVar(&f.introspectURL, "introspection-url", "", "token introspection (RFC 7662) endpoint URL, for 'tokenward introspect'")
+	if withClient {
+		fl.StringVar(&f.clientID, "client-id", "", "client ID")
+	}
 	fl.StringVar(&f.grant, "grant", "", "grant: "+strings.Join(Grants, ", "))
 	fl.StringVar(&f.authStyle, "auth-style", "", "client authentication: basic, body, none (a public client: same as --no-client-secret), auto (default auto)")
 	fl.StringVar(&f.bodyFormat, "body-format", "", "token request body: form, json (default form)")
@@ -89,13 +110,31 @@ Presets:
 	fl.StringArrayVar(&f.params, "param", nil, "extra request parameter KEY=VALUE (repeatable), e.g. audience=https://api")
 	fl.IntVar(&f.redirectPort, "redirect-port", 0, "fixed loopback redirect port (default: a random free port)")
 	fl.StringVar(&f.username, "username", "", "resource owner for the password grant")
-	fl.BoolVar(&f.secretStdin, "client-secret-stdin", false, "read the client secret from stdin")
-	fl.StringVar(&f.secretEnv, "client-secret-env", "", "read the client secret from this environment variable")
+	if withClient {
+		fl.BoolVar(&f.secretStdin, "client-secret-stdin", false, "read the client secret from stdin")
+		fl.StringVar(&f.secretEnv, "client-secret-env", "", "read the client secret from this environment variable")
+	}
 	fl.BoolVar(&f.noSecret, "no-client-secret", false, "public client: no client secret (auth style none)")
 	fl.BoolVar(&f.makeDefault, "default", false, "make this the default profile")
 	fl.BoolVar(&f.force, "force", false, "replace an existing profile (its stored tokens are deleted)")
-	cmd.MarkFlagsMutuallyExclusive("client-secret-stdin", "client-secret-env", "no-client-secret")
-	return cmd
+	fl.StringVar(&f.privateKey, "private-key", "", "private_key_jwt: PEM private key file (PKCS#8, PKCS#1 RSA or SEC1 EC; mode 0600) signing client assertions")
+	fl.StringVar(&f.keyID, "key-id", "", "private_key_jwt: the key's kid, as registered at the server")
+	fl.StringVar(&f.assertionFile, "assertion-file", "", "client assertion file minted elsewhere, re-read for every request (Kubernetes projected service-account token)")
+	fl.StringVar(&f.clientCert, "client-cert", "", "mutual TLS (RFC 8705): PEM client certificate file")
+	fl.StringVar(&f.clientKey, "client-key", "", "mutual TLS: PEM private key file of --client-cert (mode 0600)")
+	fl.BoolVar(&f.dpop, "dpop", false, "bind tokens to a DPoP key (RFC 9449) made now and kept in the store")
+	fl.StringVar(&f.subjectTokenFile, "subject-token-file", "", "token exchange (RFC 8693): file holding the subject token, re-read for every exchange")
+	fl.StringVar(&f.subjectProfile, "subject-profile", "", "token exchange: the profile whose access token is the subject token")
+	fl.StringVar(&f.subjectTokenType, "subject-token-type", "", "token exchange: access_token, jwt, id_token, ... or a URI (default access_token for --subject-profile, jwt for --subject-token-file)")
+	fl.StringVar(&f.requestedTokenType, "requested-token-type", "", "token exchange: the token type to ask for (short name or URI)")
+	fl.StringArrayVar(&f.audience, "audience", nil, "token exchange: audience of the new token (repeatable)")
+	fl.StringArrayVar(&f.resource, "resource", nil, "token exchange: resource URI of the new token (repeatable)")
+	if withClient {
+		cmd.MarkFlagsMutuallyExclusive("client-secret-stdin", "client-secret-env", "no-client-secret")
+	}
+	cmd.MarkFlagsMutuallyExclusive("private-key", "assertion-file")
+	cmd.MarkFlagsMutuallyExclusive("subject-token-file", "subject-profile")
+	cmd.MarkFlagsRequiredTogether("client-cert", "client-key")
 }
 
 // presetHelp lists the presets for --help.
@@ -127,6 +166,7 @@ func buildProfile(f *profileFlags) (*Profile, error) {
 	set(&p.TokenURL, f.tokenURL)
 	set(&p.DeviceAuthURL, f.deviceURL)
 	set(&p.RevocationURL, f.revokeURL)
+	set(&p.IntrospectionURL, f.introspectURL)
 	set(&p.ClientID, f.clientID)
 	set(&p.Grant, f.grant)
 	set(&p.AuthStyle, f.authStyle)
@@ -163,7 +203,60 @@ func buildProfile(f *profileFlags) (*Profile, error) {
 	if f.redirectPort != 0 {
 		p.RedirectPort = f.redirectPort
 	}
+	if err := setCredentialFlags(&p, f); err != nil {
+		return nil, err
+	}
 	return &p, p.Validate()
+}
+
+// setCredentialFlags sets the credential files (as absolute paths), DPoP
+// and the token exchange of a profile from the flags.
+func setCredentialFlags(p *Profile, f *profileFlags) error {
+	for _, c := range []struct {
+		dst  *string
+		path string
+	}{{&p.PrivateKey, f.privateKey}, {&p.AssertionFile, f.assertionFile}, {&p.ClientCert, f.clientCert}, {&p.ClientKey, f.clientKey}} {
+		if c.path == "" {
+			continue
+		}
+		abs, err := filepath.Abs(c.path)
+		if err != nil {
+			return err
+		}
+		*c.dst = abs
+	}
+	p.KeyID = f.keyID
+	p.DPoP = f.dpop
+	if f.subjectTokenFile == "" && f.subjectProfile == "" && f.subjectTokenType == "" && f.requestedTokenType == "" &&
+		len(f.audience) == 0 && len(f.resource) == 0 {
+		return nil
+	}
+	if f.grant == "" {
+		p.Grant = GrantTokenExchange
+	}
+	x := &Exchange{SubjectProfile: f.subjectProfile, Audience: f.audience, Resource: f.resource}
+	if f.subjectTokenFile != "" {
+		abs, err := filepath.Abs(f.subjectTokenFile)
+		if err != nil {
+			return err
+		}
+		x.SubjectTokenFile = abs
+	}
+	var err error
+	if x.SubjectTokenType, err = tokenTypeURI("--subject-token-type", f.subjectTokenType); err != nil {
+		return err
+	}
+	if x.SubjectTokenType == "" {
+		x.SubjectTokenType = client.TokenTypeAccessToken
+		if x.SubjectTokenFile != "" {
+			x.SubjectTokenType = client.TokenTypeJWT
+		}
+	}
+	if x.RequestedTokenType, err = tokenTypeURI("--requested-token-type", f.requestedTokenType); err != nil {
+		return err
+	}
+	p.Exchange = x
+	return nil
 }
 
 // splitScopes splits scope flags on spaces and commas.
@@ -188,6 +281,9 @@ func (a *App) profileAdd(cmd *cobra.Command, name string, f *profileFlags) error
 	if err != nil {
 		return configError(name, err.Error(), "see 'tokenward profile add --help'")
 	}
+	if err := p.checkCredentialFiles(); err != nil {
+		return configError(name, err.Error(), "see 'tokenward profile add --help'")
+	}
 	cf, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -195,6 +291,9 @@ func (a *App) profileAdd(cmd *cobra.Command, name string, f *profileFlags) error
 	_, exists := cf.Profiles[name]
 	if exists && !f.force {
 		return configError(name, "profile exists", "use --force to replace it, or 'tokenward profile remove "+shellQuote(name)+"'")
+	}
+	if err := checkSubjectChain(cf, name, p); err != nil {
+		return configError(name, err.Error(), "see 'tokenward profile list'")
 	}
 	secret, err := a.readClientSecret(f, p)
 	if err != nil {
@@ -211,10 +310,18 @@ func (a *App) profileAdd(cmd *cobra.Command, name string, f *profileFlags) error
 			return keychainError(name, "cannot delete the old client secret", err)
 		}
 	}
-	// A replaced profile may name another client or server: its tokens go.
+	// A replaced profile may name another client or server: its tokens,
+	// DPoP key and registration access token go.
 	if exists {
-		if err := a.store().Delete(ctx, tokenKey(name)); err != nil {
-			return keychainError(name, "cannot delete the old tokens", err)
+		for _, k := range []string{tokenKey(name), dpopKeyKey(name), registrationTokenKey(name)} {
+			if err := a.store().Delete(ctx, k); err != nil {
+				return keychainError(name, "cannot delete the old tokens and keys", err)
+			}
+		}
+	}
+	if p.DPoP {
+		if _, err := a.createDPoPKey(ctx, name); err != nil {
+			return err
 		}
 	}
 	cf.Profiles[name] = p
@@ -224,10 +331,7 @@ func (a *App) profileAdd(cmd *cobra.Command, name string, f *profileFlags) error
 	if err := a.saveConfig(cf); err != nil {
 		return err
 	}
-	where := "no client secret"
-	if p.HasSecret {
-		where = "client secret in the OS keychain"
-	}
+	where := p.credentialSummary()
 	fmt.Fprintf(a.Out, "Added profile %q (%s grant, %s) to %s.\n", name, p.Grant, where, a.cfgPath)
 	return nil
 }
@@ -238,6 +342,8 @@ func (a *App) readClientSecret(f *profileFlags, p *Profile) (string, error) {
 	switch {
 	case f.noSecret || p.AuthStyle == AuthNone:
 		return "", nil
+	case p.hasClientAuth() && f.secretEnv == "" && !f.secretStdin:
+		return "", nil // the key, assertion or certificate authenticates the client
 	case f.secretEnv != "":
 		v, ok := os.LookupEnv(f.secretEnv)
 		if !ok || v == "" {
@@ -348,12 +454,12 @@ func (a *App) newProfileRemoveCommand() *cobra.Command {
 				return configError(name, "no such profile", "see 'tokenward profile list'")
 			}
 			ctx := cmd.Context()
-			for _, k := range []string{tokenKey(name), secretKey(name)} {
+			for _, k := range profileStoreKeys(name) {
 				err := a.store().Delete(ctx, k)
 				if errors.Is(err, keychain.ErrUnavailable) {
 					// The profile goes anyway; say what may be left behind.
-					fmt.Fprintf(a.Err, "tokenward: warning: profile %q: the OS keychain is unavailable, so its client secret and tokens (service %q, keys %q and %q) may remain there: delete them when it is back\n",
-						name, KeychainService, secretKey(name), tokenKey(name))
+					fmt.Fprintf(a.Err, "tokenward: warning: profile %q: the OS keychain is unavailable, so its client secret, tokens and keys (service %q, keys %s) may remain there: delete them when it is back\n",
+						name, KeychainService, strings.Join(profileStoreKeys(name), ", "))
 					break
 				}
 				if err != nil {

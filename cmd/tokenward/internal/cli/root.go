@@ -134,6 +134,8 @@ server, the client and the grant. Start with 'tokenward profile add'.`,
 		a.newLogoutCommand(),
 		a.newStatusCommand(),
 		a.newCurlCommand(),
+		a.newIntrospectCommand(),
+		a.newRegisterCommand(),
 		a.newProfileCommand(),
 		a.newConfigCommand(),
 	)

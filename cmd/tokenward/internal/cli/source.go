@@ -2,7 +2,12 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
 	"sync"
+
+	"github.com/hashicorp/go-cleanhttp"
 
 	"golang.org/x/oauth2"
 
@@ -11,11 +16,16 @@ import (
 )
 
 // clientConfig builds the client.Config of a profile: it discovers the
-// endpoints when the profile names an issuer and reads the client secret
-// from the keychain.
+// endpoints when the profile names an issuer, reads the client secret
+// from the store, and loads the profile's private key, assertion file,
+// client certificate and DPoP key.
 func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*client.Config, *Profile, error) {
-	hc := a.httpClient()
-	rp, err := resolveEndpoints(ctx, hc, p)
+	base, err := a.profileTransport(name, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc := &http.Client{Transport: base, Timeout: httpTimeout}
+	rp, md, err := resolveEndpoints(ctx, hc, p)
 	if err != nil {
 		return nil, nil, &Error{Code: ExitNetwork, Profile: name, What: trimPrefix(err.Error()), Err: err,
 			Hint: "check the issuer with 'tokenward profile show " + shellQuote(name) + "'"}
@@ -24,7 +34,7 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 	if err != nil {
 		return nil, nil, err
 	}
-	return &client.Config{
+	conf := &client.Config{
 		ClientID:     p.ClientID,
 		ClientSecret: secret,
 		Endpoint: oauth2.Endpoint{
@@ -33,12 +43,67 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 			DeviceAuthURL: rp.DeviceAuthURL,
 			AuthStyle:     p.authStyle(),
 		},
-		PARURL:     rp.parURL,
 		Scopes:     p.Scopes,
 		BodyFormat: p.bodyFormat(),
 		Params:     p.params(),
 		HTTPClient: hc,
-	}, rp, nil
+	}
+	// The metadata picks the client authentication under auto-detection
+	// and supplies the introspection and PAR endpoints.
+	conf.Metadata = md
+	if err := a.applyCredentials(ctx, name, p, conf); err != nil {
+		return nil, nil, err
+	}
+	return conf, rp, nil
+}
+
+// applyCredentials sets the profile's client assertion (private key or
+// assertion file), mutual-TLS client authentication and DPoP key on conf.
+func (a *App) applyCredentials(ctx context.Context, name string, p *Profile, conf *client.Config) error {
+	switch {
+	case p.PrivateKey != "":
+		key, err := loadPrivateKey(p.PrivateKey)
+		if err != nil {
+			return configError(name, err.Error(), "fix the file or re-add the profile with 'tokenward profile add "+shellQuote(name)+" --force --private-key ...'")
+		}
+		conf.ClientAssertion = client.PrivateKeyJWT(key, p.KeyID)
+	case p.AssertionFile != "":
+		conf.ClientAssertion = client.AssertionFile(p.AssertionFile)
+	}
+	// The TLS client certificate is presented by conf.HTTPClient (see
+	// profileTransport).
+	conf.MTLS = p.ClientCert != ""
+	k, err := a.dpopKey(ctx, name, p)
+	if err != nil {
+		return err
+	}
+	conf.DPoP = k
+	return nil
+}
+
+// profileTransport returns the base transport of a profile's requests:
+// the pooled transport, presenting the profile's TLS client certificate
+// (RFC 8705) when it has one, logged with --verbose. The certificate is
+// given through GetClientCertificate, so that it is sent even when the
+// server names no acceptable CA (a self-signed certificate).
+func (a *App) profileTransport(name string, p *Profile) (http.RoundTripper, error) {
+	t := cleanhttp.DefaultPooledTransport()
+	if p.ClientCert != "" {
+		cert, err := loadClientCertificate(p.ClientCert, p.ClientKey)
+		if err != nil {
+			return nil, configError(name, err.Error(), "fix the files or re-add the profile with --client-cert and --client-key")
+		}
+		t.TLSClientConfig = &tls.Config{
+			MinVersion:           tls.VersionTLS12,
+			RootCAs:              a.RootCAs,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil },
+		}
+	}
+	var rt http.RoundTripper = t
+	if a.verbose {
+		rt = &LoggingTransport{Base: rt, W: a.Err}
+	}
+	return rt, nil
 }
 
 // profileSource is the tokensource.Source behind 'tokenward token': it
@@ -77,22 +142,39 @@ func (s *profileSource) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.
 		return nil, err
 	}
 	var tok *oauth2.Token
-	if !s.prof.userGrant() {
+	switch {
+	case s.prof.Grant == GrantTokenExchange:
+		tok, err = s.app.exchange(ctx, conf, s.name, s.prof)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e // the subject token, not the token endpoint
+		}
+	case !s.prof.userGrant():
 		tok, err = conf.ClientCredentialsToken(ctx)
-	} else {
+	default:
 		tok, err = conf.Refresh(ctx, prev.RefreshToken)
 	}
 	return tok, at("the token endpoint", "--token-url", conf.Endpoint.TokenURL, err)
 }
 
 // tokenSource returns the cached, self-renewing token source of a
-// profile, backed by the keychain.
-func (a *App) tokenSource(name string, p *Profile) *tokensource.Cached {
-	return tokensource.New(&profileSource{app: a, name: name, prof: p}, &tokensource.Options{
+// profile, backed by the keychain. A DPoP profile's source carries its
+// key, so that a Transport over it sends proofs and a cached token bound
+// to another key is not used.
+func (a *App) tokenSource(ctx context.Context, name string, p *Profile) (*tokensource.Cached, error) {
+	opts := &tokensource.Options{
 		Cache:    a.store(),
 		CacheKey: tokenKey(name),
 		Logger:   a.logger(),
-	})
+	}
+	k, err := a.dpopKey(ctx, name, p)
+	if err != nil {
+		return nil, err
+	}
+	if k != nil {
+		opts.DPoP = k
+	}
+	return tokensource.New(&profileSource{app: a, name: name, prof: p}, opts), nil
 }
 
 // saveToken stores a token obtained by a login as the profile's cache

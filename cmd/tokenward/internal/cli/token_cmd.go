@@ -63,6 +63,9 @@ func (a *App) newHeaderCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if strings.EqualFold(tokenType(tok), "DPoP") {
+				fmt.Fprintln(a.Err, "tokenward: warning: a DPoP-bound token needs a fresh proof on every request (RFC 9449): send it with 'tokenward curl'")
+			}
 			fmt.Fprintf(a.Out, "Authorization: %s %s\n", safe(tokenType(tok)), safe(tok.AccessToken))
 			return nil
 		},
@@ -90,7 +93,11 @@ func (a *App) currentToken(ctx context.Context) (string, *oauth2.Token, error) {
 	if _, err := a.loadToken(ctx, name); err != nil {
 		return name, nil, err
 	}
-	tok, err := a.tokenSource(name, p).TokenContext(ctx)
+	src, err := a.tokenSource(ctx, name, p)
+	if err != nil {
+		return name, nil, err
+	}
+	tok, err := src.TokenContext(ctx)
 	if err == nil {
 		return name, tok, nil
 	}

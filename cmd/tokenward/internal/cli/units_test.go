@@ -176,14 +176,3 @@ func TestBuildCurlRequest(t *testing.T) {
 		}
 	}
 }
-
-func TestMetadataURLs(t *testing.T) {
-	got, _ := metadataURLs("https://as.example.com/")
-	if got[0] != "https://as.example.com/.well-known/oauth-authorization-server" || got[1] != "https://as.example.com/.well-known/openid-configuration" {
-		t.Errorf("root issuer: %v", got)
-	}
-	got, _ = metadataURLs("https://as.example.com/realms/dev")
-	if got[0] != "https://as.example.com/realms/dev/.well-known/openid-configuration" || got[1] != "https://as.example.com/.well-known/oauth-authorization-server/realms/dev" {
-		t.Errorf("path issuer: %v", got)
-	}
-}

@@ -19,12 +19,13 @@ const redactedValue = "[REDACTED]"
 var secretKeys = []string{
 	"access_token", "refresh_token", "id_token", "client_secret", "password",
 	"code", "code_verifier", "device_code", "assertion", "client_assertion", "token",
+	"subject_token", "actor_token", "registration_access_token", "issued_token",
 }
 
 // secretHeaders are headers whose values are secret.
 var secretHeaders = map[string]bool{
 	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
-	"X-Api-Key": true,
+	"X-Api-Key": true, "Dpop": true,
 }
 
 var (
