@@ -74,7 +74,10 @@ func Discover(ctx context.Context, issuer string, hc *http.Client) (*Metadata, e
 		}
 		m := new(Metadata)
 		if err := json.Unmarshal(resp.body, m); err != nil {
-			return nil, &DiscoveryError{URL: docURL, Reason: "not a valid metadata document (JSON object with string and array members)"}
+			// A single-page app's catch-all route answers 200 with HTML:
+			// not a document, so try the next well-known URI.
+			last = &DiscoveryError{URL: docURL, Reason: "not a valid metadata document (JSON object with string and array members)"}
+			continue
 		}
 		m.Raw = json.RawMessage(resp.body)
 		if m.Issuer != issuer {

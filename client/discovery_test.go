@@ -180,3 +180,26 @@ func TestChooseAuthMethod(t *testing.T) {
 		}
 	}
 }
+
+// A single-page app's catch-all route answers the RFC 8414 URI with a 200
+// HTML page: discovery goes on to the OpenID Connect document.
+func TestDiscoverSkipsHTMLCatchAll(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<!doctype html><title>app</title>"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "token_endpoint": srv.URL + "/token"})
+	}))
+	t.Cleanup(srv.Close)
+	m, err := Discover(context.Background(), srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.TokenEndpoint, srv.URL+"/token"; got != want {
+		t.Errorf("token endpoint %q; want %q", got, want)
+	}
+}
