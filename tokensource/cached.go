@@ -101,10 +101,10 @@ func (e *entry) usable(now time.Time) bool {
 	return e != nil && (e.expiry.IsZero() || now.Before(e.expiry))
 }
 
-// Seeded is implemented by sources built from a starting token, as
+// seeded is implemented by sources built from a starting token, as
 // client.Config.TokenSource is. A [Cached] never adopts a cache entry
 // whose identity (see Options.CacheKey) contradicts the seed's.
-type Seeded interface {
+type seeded interface {
 	Source
 	Seed() *oauth2.Token
 }
@@ -126,7 +126,7 @@ func New(src Source, opts *Options) *Cached {
 	if c.key == "" && c.opts.Cache != nil {
 		c.keyErr = ErrNoCacheKey
 	}
-	if s, ok := src.(Seeded); ok {
+	if s, ok := src.(seeded); ok {
 		c.identity = record.IdentityOf(s.Seed())
 	}
 	return c

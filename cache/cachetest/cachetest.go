@@ -13,8 +13,8 @@ import (
 	"github.com/tokenward/tokenward/tokensource"
 )
 
-// LargeValueSize is the size of the large value every cache must store.
-const LargeValueSize = 256 << 10
+// largeValueSize is the size of the large value every cache must store.
+const largeValueSize = 256 << 10
 
 // Run runs the conformance suite as subtests of t.
 func Run(t *testing.T, newCache func(t *testing.T) tokensource.Cache) {
@@ -174,7 +174,7 @@ func testCopies(t *testing.T, c tokensource.Cache) {
 }
 
 func testLarge(t *testing.T, c tokensource.Cache) {
-	big := make([]byte, LargeValueSize)
+	big := make([]byte, largeValueSize)
 	for i := range big {
 		big[i] = byte('a' + i%26)
 	}
