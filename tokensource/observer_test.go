@@ -48,7 +48,7 @@ func TestObserverSeesRenewalsCacheAndLock(t *testing.T) {
 		async bool
 		want  []string
 	}{
-		{"sync", false, []string{"lock acquired=true", "cache load miss", "cache save ok", "refreshed async=false err=false"}},
+		{"sync", false, []string{"cache load miss", "lock acquired=true", "cache load miss", "cache save ok", "refreshed async=false err=false"}},
 		// A renewal from a refresh token reads the cache again before saving.
 		{"async", true, []string{"lock acquired=true", "cache load hit", "cache load hit", "cache save ok", "refreshed async=true err=false"}},
 	}

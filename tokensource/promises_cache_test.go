@@ -327,3 +327,31 @@ func TestCachedHungCacheHasItsOwnBudget(t *testing.T) {
 		})
 	}
 }
+
+// A source that holds nothing yet adopts a fresh record from a Locker
+// cache without taking the lock (a cold start or a per-user source loaded
+// again costs one read, not a lock round trip); a stale record is renewed
+// under the lock.
+func TestCachedColdStartAdoptsWithoutLock(t *testing.T) {
+	clk := newFakeClock()
+	cache := lockingCache{newMemCache()}
+	first := newTestCached(t, renewSource{&fakeSource{clk: clk, life: time.Hour}}, clk, &Options{Cache: cache, CacheKey: "k"})
+	want := mustToken(t, first)
+	locks := cache.locks
+
+	src := &fakeSource{clk: clk, life: time.Hour}
+	second := newTestCached(t, renewSource{src}, clk, &Options{Cache: cache, CacheKey: "k"})
+	if got := mustToken(t, second); got.AccessToken != want.AccessToken {
+		t.Fatalf("cold start got %q; want the stored %q", got.AccessToken, want.AccessToken)
+	}
+	if got := cache.locks - locks; got != 0 || src.calls.Load() != 0 {
+		t.Errorf("cold start with a fresh record: %d locks, %d source calls; want 0 and 0", got, src.calls.Load())
+	}
+
+	clk.Advance(2 * time.Hour) // the record is stale now
+	third := newTestCached(t, renewSource{&fakeSource{clk: clk, life: time.Hour}}, clk, &Options{Cache: cache, CacheKey: "k"})
+	mustToken(t, third)
+	if got := cache.locks - locks; got != 1 {
+		t.Errorf("cold start with a stale record: %d locks; want 1", got)
+	}
+}

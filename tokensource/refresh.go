@@ -96,6 +96,14 @@ func (c *Cached) refresh(ctx context.Context) (*entry, error) {
 
 	var cached *entry // a valid token from the cache, served if the refresh fails
 	if l, ok := c.opts.Cache.(Locker); ok {
+		if held == nil {
+			// Nothing held yet (a cold start, a per-user source loaded
+			// again): a fresh record needs no lock to be adopted, and
+			// with nothing held this read writes nothing back.
+			if _, e, err := c.load(ctx, nil); err == nil && e != nil && e.state(c.clk.Now()) == fresh {
+				return c.adopt(e), nil
+			}
+		}
 		gctx, unlock, err := c.lock(ctx, l)
 		if err != nil {
 			if c.renewer != nil {
