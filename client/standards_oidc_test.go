@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 )
 
 // These tests run the standalone standards pieces (discovery, assertions,
@@ -61,7 +61,7 @@ func opPost(t *testing.T, rawURL string, v url.Values, user, pass string) (int, 
 
 func opDiscover(t *testing.T) *Metadata {
 	t.Helper()
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	if iss == "" {
 		t.FailNow()
 	}
@@ -76,11 +76,11 @@ func opDiscover(t *testing.T) *Metadata {
 func opaqueToken(t *testing.T, m *Metadata, extra ...RequestOption) (string, map[string]any) {
 	t.Helper()
 	v := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}
-	Resource(oidctest.ResourceOpaque).setParam(v)
+	Resource(testenv.ResourceOpaque).setParam(v)
 	for _, o := range extra {
 		o.setParam(v)
 	}
-	st, body, raw := opPost(t, m.TokenEndpoint, v, oidctest.SvcClientID, oidctest.SvcClientSecret)
+	st, body, raw := opPost(t, m.TokenEndpoint, v, testenv.SvcClientID, testenv.SvcClientSecret)
 	if st != http.StatusOK {
 		t.Fatalf("client_credentials: HTTP %d %s", st, raw)
 	}
@@ -106,11 +106,11 @@ func opIntrospect(t *testing.T, m *Metadata, token, user, pass string, auth url.
 
 func TestOIDCProviderDiscovery(t *testing.T) {
 	m := opDiscover(t)
-	ep := oidctest.EndpointsFor(m.Issuer)
+	ep := testenv.EndpointsFor(m.Issuer)
 	if m.TokenEndpoint != ep.Token || m.AuthorizationEndpoint != ep.Auth || m.DeviceAuthorizationEndpoint != ep.DeviceAuth ||
 		m.IntrospectionEndpoint != ep.Introspection || m.RevocationEndpoint != ep.Revocation || m.JWKSURI != ep.JWKS ||
-		m.PushedAuthorizationRequestEndpoint != m.Issuer+oidctest.PathPAR || m.RegistrationEndpoint != m.Issuer+oidctest.PathRegistration {
-		t.Errorf("metadata %+v does not match oidctest's endpoints", m)
+		m.PushedAuthorizationRequestEndpoint != m.Issuer+testenv.PathPAR || m.RegistrationEndpoint != m.Issuer+testenv.PathRegistration {
+		t.Errorf("metadata %+v does not match testenv's endpoints", m)
 	}
 	for _, want := range []struct {
 		list []string
@@ -118,7 +118,7 @@ func TestOIDCProviderDiscovery(t *testing.T) {
 	}{
 		{m.TokenEndpointAuthMethodsSupported, "private_key_jwt"}, {m.TokenEndpointAuthMethodsSupported, "client_secret_jwt"},
 		{m.GrantTypesSupported, GrantTypeTokenExchange}, {m.GrantTypesSupported, GrantTypeJWTBearer},
-		{m.AuthorizationDetailsTypesSupported, oidctest.RARType}, {m.DPoPSigningAlgValuesSupported, "ES256"},
+		{m.AuthorizationDetailsTypesSupported, testenv.RARType}, {m.DPoPSigningAlgValuesSupported, "ES256"},
 		{m.CodeChallengeMethodsSupported, "S256"},
 	} {
 		if !strings.Contains(" "+strings.Join(want.list, " ")+" ", " "+want.v+" ") {
@@ -135,7 +135,7 @@ func TestOIDCProviderDiscovery(t *testing.T) {
 		t.Errorf("chooser with an assertion: %v", got)
 	}
 	// oidc-provider serves both documents; the OIDC one must agree.
-	resp, err := http.Get(m.Issuer + oidctest.PathDiscovery)
+	resp, err := http.Get(m.Issuer + testenv.PathDiscovery)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,13 +159,13 @@ func TestOIDCProviderClientAssertions(t *testing.T) {
 		a                      ClientAssertion
 		aud                    []string
 	}{
-		{"private_key_jwt, aud token endpoint and issuer", oidctest.PKJWTClientID, "", PrivateKeyJWT(key, oidctest.PKJWTKeyID),
+		{"private_key_jwt, aud token endpoint and issuer", testenv.PKJWTClientID, "", PrivateKeyJWT(key, testenv.PKJWTKeyID),
 			assertionAudience("", m.TokenEndpoint, m.Issuer)},
-		{"private_key_jwt, aud issuer", oidctest.PKJWTClientID, "", PrivateKeyJWT(key, oidctest.PKJWTKeyID), []string{m.Issuer}},
-		{"private_key_jwt, no kid", oidctest.PKJWTClientID, "", PrivateKeyJWT(key, ""), []string{m.Issuer}},
-		{"client_secret_jwt", oidctest.SecretJWTClientID, oidctest.SecretJWTClientSecret, SecretJWT(), []string{m.Issuer}},
-		{"AssertionFunc", oidctest.PKJWTClientID, "", AssertionFunc(func(ctx context.Context, aud string) (string, error) {
-			return PrivateKeyJWT(key, oidctest.PKJWTKeyID).assertion(ctx, assertionRequest{ClientID: oidctest.PKJWTClientID, Audience: []string{aud}})
+		{"private_key_jwt, aud issuer", testenv.PKJWTClientID, "", PrivateKeyJWT(key, testenv.PKJWTKeyID), []string{m.Issuer}},
+		{"private_key_jwt, no kid", testenv.PKJWTClientID, "", PrivateKeyJWT(key, ""), []string{m.Issuer}},
+		{"client_secret_jwt", testenv.SecretJWTClientID, testenv.SecretJWTClientSecret, SecretJWT(), []string{m.Issuer}},
+		{"AssertionFunc", testenv.PKJWTClientID, "", AssertionFunc(func(ctx context.Context, aud string) (string, error) {
+			return PrivateKeyJWT(key, testenv.PKJWTKeyID).assertion(ctx, assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{aud}})
 		}), []string{m.Issuer}},
 	}
 	for _, tt := range tests {
@@ -191,9 +191,9 @@ func TestOIDCProviderClientAssertions(t *testing.T) {
 	}
 	// Another key is refused.
 	other := mustKey(ecdsaP256())
-	auth, _ := clientAssertionParams(context.Background(), PrivateKeyJWT(other, oidctest.PKJWTKeyID),
-		assertionRequest{ClientID: oidctest.PKJWTClientID, Audience: []string{m.Issuer}})
-	v := url.Values{"grant_type": {"client_credentials"}, "client_id": {oidctest.PKJWTClientID}}
+	auth, _ := clientAssertionParams(context.Background(), PrivateKeyJWT(other, testenv.PKJWTKeyID),
+		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
+	v := url.Values{"grant_type": {"client_credentials"}, "client_id": {testenv.PKJWTClientID}}
 	for k, vs := range auth {
 		v[k] = vs
 	}
@@ -204,37 +204,37 @@ func TestOIDCProviderClientAssertions(t *testing.T) {
 
 func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 	m := opDiscover(t)
-	details := json.RawMessage(`[{"type":"` + oidctest.RARType + `","instructedAmount":{"currency":"EUR","amount":"12.30"}}]`)
+	details := json.RawMessage(`[{"type":"` + testenv.RARType + `","instructedAmount":{"currency":"EUR","amount":"12.30"}}]`)
 	tok, body := opaqueToken(t, m, AuthorizationDetails(details))
 	if ad, _ := body["authorization_details"].([]any); len(ad) != 1 {
 		t.Errorf("token response authorization_details %v; want the one detail", body["authorization_details"])
 	}
-	in := opIntrospect(t, m, tok, oidctest.SvcClientID, oidctest.SvcClientSecret, nil)
-	if !in.Active || in.ClientID != oidctest.SvcClientID || in.Scope != "api:read" || in.Expiry.Before(time.Now()) ||
-		len(in.Audience) != 1 || in.Audience[0] != oidctest.ResourceOpaque || in.Issuer != m.Issuer || in.TokenType != "Bearer" {
+	in := opIntrospect(t, m, tok, testenv.SvcClientID, testenv.SvcClientSecret, nil)
+	if !in.Active || in.ClientID != testenv.SvcClientID || in.Scope != "api:read" || in.Expiry.Before(time.Now()) ||
+		len(in.Audience) != 1 || in.Audience[0] != testenv.ResourceOpaque || in.Issuer != m.Issuer || in.TokenType != "Bearer" {
 		t.Errorf("introspection %+v", in)
 	}
 	if ad, _ := in.Extra["authorization_details"].([]any); len(ad) != 1 {
 		t.Errorf("introspection authorization_details %v", in.Extra["authorization_details"])
 	}
 	// Revoked: Active false is a value.
-	if st, _, raw := opPost(t, m.RevocationEndpoint, url.Values{"token": {tok}}, oidctest.SvcClientID, oidctest.SvcClientSecret); st != http.StatusOK {
+	if st, _, raw := opPost(t, m.RevocationEndpoint, url.Values{"token": {tok}}, testenv.SvcClientID, testenv.SvcClientSecret); st != http.StatusOK {
 		t.Fatalf("revocation: HTTP %d %s", st, raw)
 	}
-	if in := opIntrospect(t, m, tok, oidctest.SvcClientID, oidctest.SvcClientSecret, nil); in.Active {
+	if in := opIntrospect(t, m, tok, testenv.SvcClientID, testenv.SvcClientSecret, nil); in.Active {
 		t.Errorf("revoked token is active: %+v", in)
 	}
 	// A detail the server's policy rejects.
 	v := url.Values{"grant_type": {"client_credentials"}}
-	AuthorizationDetails(json.RawMessage(`[{"type":"` + oidctest.RARType + `","instructedAmount":{"amount":5}}]`)).setParam(v)
-	Resource(oidctest.ResourceOpaque).setParam(v)
-	if st, body, _ := opPost(t, m.TokenEndpoint, v, oidctest.SvcClientID, oidctest.SvcClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_authorization_details" {
+	AuthorizationDetails(json.RawMessage(`[{"type":"` + testenv.RARType + `","instructedAmount":{"amount":5}}]`)).setParam(v)
+	Resource(testenv.ResourceOpaque).setParam(v)
+	if st, body, _ := opPost(t, m.TokenEndpoint, v, testenv.SvcClientID, testenv.SvcClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_authorization_details" {
 		t.Errorf("bad details: HTTP %d %v; want invalid_authorization_details", st, body)
 	}
 	// An unknown resource indicator.
 	v = url.Values{"grant_type": {"client_credentials"}}
 	Resource("urn:example:unknown").setParam(v)
-	if st, body, _ := opPost(t, m.TokenEndpoint, v, oidctest.SvcClientID, oidctest.SvcClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_target" {
+	if st, body, _ := opPost(t, m.TokenEndpoint, v, testenv.SvcClientID, testenv.SvcClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_target" {
 		t.Errorf("unknown resource: HTTP %d %v; want invalid_target", st, body)
 	}
 }
@@ -242,11 +242,11 @@ func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 func TestOIDCProviderPAR(t *testing.T) {
 	m := opDiscover(t)
 	verifier := oauth2.GenerateVerifier()
-	v := url.Values{"response_type": {"code"}, "client_id": {oidctest.PARClientID}, "redirect_uri": {oidctest.PARRedirectURI},
+	v := url.Values{"response_type": {"code"}, "client_id": {testenv.PARClientID}, "redirect_uri": {testenv.PARRedirectURI},
 		"scope": {"openid api:read"}, "state": {"st-123"}}
 	S256Challenge(verifier).setParam(v)
-	Resource(oidctest.ResourceJWT).setParam(v)
-	st, _, raw := opPost(t, m.PushedAuthorizationRequestEndpoint, v, oidctest.PARClientID, oidctest.PARClientSecret)
+	Resource(testenv.ResourceJWT).setParam(v)
+	st, _, raw := opPost(t, m.PushedAuthorizationRequestEndpoint, v, testenv.PARClientID, testenv.PARClientSecret)
 	if st != http.StatusCreated {
 		t.Fatalf("PAR: HTTP %d %s", st, raw)
 	}
@@ -254,7 +254,7 @@ func TestOIDCProviderPAR(t *testing.T) {
 	if err != nil || !strings.HasPrefix(requestURI, "urn:ietf:params:oauth:request_uri:") || exp <= 0 {
 		t.Fatalf("parsePAR: %q %v %v", requestURI, exp, err)
 	}
-	authURL, err := parAuthURL(m.AuthorizationEndpoint, oidctest.PARClientID, requestURI)
+	authURL, err := parAuthURL(m.AuthorizationEndpoint, testenv.PARClientID, requestURI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,21 +263,21 @@ func TestOIDCProviderPAR(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cb, err := oidctest.Login(ctx, authURL, oidctest.PARRedirectURI, "par-user")
+	cb, err := testenv.Login(ctx, authURL, testenv.PARRedirectURI, "par-user")
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
 	if cb.Query().Get("state") != "st-123" || cb.Query().Get("code") == "" || cb.Query().Get("iss") != m.Issuer {
 		t.Fatalf("callback %s", cb)
 	}
-	tv := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {oidctest.PARRedirectURI}}
+	tv := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {testenv.PARRedirectURI}}
 	Verifier(verifier).setParam(tv)
-	if st, body, raw := opPost(t, m.TokenEndpoint, tv, oidctest.PARClientID, oidctest.PARClientSecret); st != http.StatusOK || body["access_token"] == nil {
+	if st, body, raw := opPost(t, m.TokenEndpoint, tv, testenv.PARClientID, testenv.PARClientSecret); st != http.StatusOK || body["access_token"] == nil {
 		t.Errorf("code exchange: HTTP %d %s", st, raw)
 	}
 	// Without PAR the client is refused.
 	direct := m.AuthorizationEndpoint + "?" + v.Encode()
-	cb, err = oidctest.Login(ctx, direct, oidctest.PARRedirectURI, "par-user")
+	cb, err = testenv.Login(ctx, direct, testenv.PARRedirectURI, "par-user")
 	if err == nil || cb == nil || cb.Query().Get("error") != "invalid_request" {
 		t.Errorf("unpushed request: %v, %v; want invalid_request", cb, err)
 	}
@@ -291,16 +291,16 @@ func TestOIDCProviderTokenExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.Set("scope", "api:read")
-	st, body, raw := opPost(t, m.TokenEndpoint, v, oidctest.TokenExchangeClientID, oidctest.TokenExchangeClientSecret)
+	st, body, raw := opPost(t, m.TokenEndpoint, v, testenv.TokenExchangeClientID, testenv.TokenExchangeClientSecret)
 	if st != http.StatusOK || body["issued_token_type"] != TokenTypeAccessToken {
 		t.Fatalf("exchange: HTTP %d %s", st, raw)
 	}
-	in := opIntrospect(t, m, body["access_token"].(string), oidctest.TokenExchangeClientID, oidctest.TokenExchangeClientSecret, nil)
-	if !in.Active || in.ClientID != oidctest.TokenExchangeClientID || in.Extra["subject_client_id"] != oidctest.SvcClientID {
+	in := opIntrospect(t, m, body["access_token"].(string), testenv.TokenExchangeClientID, testenv.TokenExchangeClientSecret, nil)
+	if !in.Active || in.ClientID != testenv.TokenExchangeClientID || in.Extra["subject_client_id"] != testenv.SvcClientID {
 		t.Errorf("exchanged token %+v", in)
 	}
 	v.Set("subject_token", "not-a-token")
-	if st, body, _ := opPost(t, m.TokenEndpoint, v, oidctest.TokenExchangeClientID, oidctest.TokenExchangeClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+	if st, body, _ := opPost(t, m.TokenEndpoint, v, testenv.TokenExchangeClientID, testenv.TokenExchangeClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
 		t.Errorf("bad subject: HTTP %d %v; want invalid_grant", st, body)
 	}
 }
@@ -308,16 +308,16 @@ func TestOIDCProviderTokenExchange(t *testing.T) {
 func TestOIDCProviderJWTBearer(t *testing.T) {
 	m := opDiscover(t)
 	key := testKey(t)
-	sa := &ServiceAccount{Key: key, KeyID: oidctest.PKJWTKeyID, Issuer: oidctest.ServiceAccountIssuer, Subject: "alice", Audience: m.Issuer}
+	sa := &ServiceAccount{Key: key, KeyID: testenv.PKJWTKeyID, Issuer: testenv.ServiceAccountIssuer, Subject: "alice", Audience: m.Issuer}
 	assertion, err := sa.Assertion(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	v, _ := jwtBearerParams(assertion)
 	v.Set("scope", "api:read")
-	v.Set("client_id", oidctest.PKJWTClientID)
-	auth, _ := clientAssertionParams(context.Background(), PrivateKeyJWT(key, oidctest.PKJWTKeyID),
-		assertionRequest{ClientID: oidctest.PKJWTClientID, Audience: []string{m.Issuer}})
+	v.Set("client_id", testenv.PKJWTClientID)
+	auth, _ := clientAssertionParams(context.Background(), PrivateKeyJWT(key, testenv.PKJWTKeyID),
+		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
 	for k, vs := range auth {
 		v[k] = vs
 	}
@@ -325,9 +325,9 @@ func TestOIDCProviderJWTBearer(t *testing.T) {
 	if st != http.StatusOK || body["access_token"] == nil {
 		t.Fatalf("JWT bearer: HTTP %d %s", st, raw)
 	}
-	auth, _ = clientAssertionParams(context.Background(), PrivateKeyJWT(key, oidctest.PKJWTKeyID),
-		assertionRequest{ClientID: oidctest.PKJWTClientID, Audience: []string{m.Issuer}})
-	auth.Set("client_id", oidctest.PKJWTClientID)
+	auth, _ = clientAssertionParams(context.Background(), PrivateKeyJWT(key, testenv.PKJWTKeyID),
+		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
+	auth.Set("client_id", testenv.PKJWTClientID)
 	if in := opIntrospect(t, m, body["access_token"].(string), "", "", auth); !in.Active || in.Extra["assertion_sub"] != "alice" {
 		t.Errorf("introspection %+v", in)
 	}
@@ -335,8 +335,8 @@ func TestOIDCProviderJWTBearer(t *testing.T) {
 	sa.Issuer = "intruder@tokenward.test"
 	bad, _ := sa.Assertion(context.Background())
 	v.Set("assertion", bad)
-	auth, _ = clientAssertionParams(context.Background(), PrivateKeyJWT(key, oidctest.PKJWTKeyID),
-		assertionRequest{ClientID: oidctest.PKJWTClientID, Audience: []string{m.Issuer}})
+	auth, _ = clientAssertionParams(context.Background(), PrivateKeyJWT(key, testenv.PKJWTKeyID),
+		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
 	for k, vs := range auth {
 		v[k] = vs
 	}
@@ -360,7 +360,7 @@ func TestOIDCProviderRegistration(t *testing.T) {
 	}
 	// The new client works.
 	v := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}
-	Resource(oidctest.ResourceOpaque).setParam(v)
+	Resource(testenv.ResourceOpaque).setParam(v)
 	if st, _, raw := opPost(t, m.TokenEndpoint, v, reg.ClientID, reg.ClientSecret); st != http.StatusOK {
 		t.Errorf("client_credentials as the new client: HTTP %d %s", st, raw)
 	}
