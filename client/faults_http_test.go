@@ -16,6 +16,7 @@ import (
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/client"
 	"github.com/tokenward/tokenward/internal/faulttest"
+	"github.com/tokenward/tokenward/internal/record"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -298,7 +299,7 @@ func TestFaultRotationResponseLost(t *testing.T) {
 		// The source knows the token from its cache, saved 59.5 minutes
 		// ago and expiring in 30 s: valid, and due for renewal.
 		rec := map[string]any{}
-		data, _ := tokensource.Encode(&oauth2.Token{AccessToken: first.AccessToken, TokenType: first.TokenType, RefreshToken: first.RefreshToken, Expiry: time.Now().Add(30 * time.Second)})
+		data, _ := record.Encode(record.Record{Token: &oauth2.Token{AccessToken: first.AccessToken, TokenType: first.TokenType, RefreshToken: first.RefreshToken, Expiry: time.Now().Add(30 * time.Second)}})
 		json.Unmarshal(data, &rec)
 		rec["saved"] = time.Now().Add(-59*time.Minute - 30*time.Second)
 		data, _ = json.Marshal(rec)

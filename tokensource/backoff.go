@@ -16,7 +16,7 @@ func (c *Cached) fail(err error, now time.Time) {
 	n := c.failures
 	c.mu.Unlock()
 	e := c.cur.Load()
-	serving := e != nil && !e.invalid && (e.usableTo.IsZero() || now.Before(e.usableTo))
+	serving := e != nil && !e.invalid && e.usable(now)
 	// With a valid token to serve, back off up to a minute; without one,
 	// callers fail until the next try, so try again within seconds.
 	limit := maxBackoffServing
@@ -28,20 +28,25 @@ func (c *Cached) fail(err error, now time.Time) {
 		d = min(max(ra, d/2), time.Minute) // the server knows best, within reason
 	}
 	c.nextTry.Store(now.Add(d).UnixNano())
-	attrs := []any{"key", c.key, "failures", n, "retry_in", d, "err", err}
+	attrs := []any{"cache.key_hash", c.keyHash, "failures", n, "retry_in", d, "err", err}
 	if serving {
-		c.set.log.Warn("tokensource: refresh failed; serving the current token until it expires", attrs...)
+		c.opts.logger().Warn("tokensource: refresh failed; serving the current token until it expires", attrs...)
 		return
 	}
 	// The callers waiting get the error; a warning would say it twice.
-	c.set.log.Debug("tokensource: refresh failed", attrs...)
+	c.opts.logger().Debug("tokensource: refresh failed", attrs...)
 }
 
-func (c *Cached) succeed() {
+// succeed records a successful refresh; scheduled tells whether it was
+// not caused by an invalidation (which ends a run of rejected tokens).
+func (c *Cached) succeed(scheduled bool) {
 	c.mu.Lock()
 	c.failures = 0
 	c.lastErr = nil
 	c.mu.Unlock()
+	if scheduled {
+		c.rejected.Store(0)
+	}
 	c.nextTry.Store(0)
 }
 
@@ -69,8 +74,7 @@ func serverRetryAfter(err error) (time.Duration, bool) {
 // recent refreshes failed and the next attempt is not due yet. Err is the
 // last failure.
 type RefreshError struct {
-	Err     error
-	Backoff bool
+	Err error
 }
 
 func (e *RefreshError) Error() string {

@@ -2,12 +2,29 @@ package tokensource
 
 import "strings"
 
+// Bounds on a hostile WWW-Authenticate header: parsing is linear in the
+// input, which is cut at maxChallengeBytes, and stops after
+// maxChallenges challenges of at most maxChallengeParams parameters.
+const (
+	maxChallengeBytes  = 8 << 10
+	maxChallenges      = 16
+	maxChallengeParams = 16
+)
+
 // invalidTokenChallenge reports whether WWW-Authenticate header values
 // hold a Bearer challenge with error="invalid_token" (RFC 6750 §3).
 func invalidTokenChallenge(values []string) bool {
+	budget := maxChallengeBytes
 	for _, v := range values {
-		for _, ch := range ParseChallenges(v) {
-			if strings.EqualFold(ch.Scheme, "Bearer") && ch.Params["error"] == "invalid_token" {
+		if budget <= 0 {
+			return false
+		}
+		if len(v) > budget {
+			v = v[:budget]
+		}
+		budget -= len(v)
+		for _, ch := range parseChallenges(v) {
+			if strings.EqualFold(ch.scheme, "Bearer") && ch.params["error"] == "invalid_token" {
 				return true
 			}
 		}
@@ -15,21 +32,24 @@ func invalidTokenChallenge(values []string) bool {
 	return false
 }
 
-// Challenge is one authentication challenge of a WWW-Authenticate header
+// challenge is one authentication challenge of a WWW-Authenticate header
 // (RFC 9110 §11.6.1): a scheme and its auth-params, with lower-case
 // parameter names.
-type Challenge struct {
-	Scheme string
-	Params map[string]string
+type challenge struct {
+	scheme string
+	params map[string]string
 }
 
-// ParseChallenges parses a WWW-Authenticate header value, which may hold
+// parseChallenges parses a WWW-Authenticate header value, which may hold
 // several challenges. It is lenient: malformed parts are skipped, and it
-// never fails.
-func ParseChallenges(s string) []Challenge {
-	var out []Challenge
+// never fails. It reads at most maxChallengeBytes of s, in one pass.
+func parseChallenges(s string) []challenge {
+	if len(s) > maxChallengeBytes {
+		s = s[:maxChallengeBytes]
+	}
+	var out []challenge
 	p := parser{s: s}
-	for {
+	for len(out) < maxChallenges {
 		p.skip(" \t,")
 		if p.done() {
 			return out
@@ -39,11 +59,12 @@ func ParseChallenges(s string) []Challenge {
 			p.i++ // not a token character: skip it
 			continue
 		}
-		ch := Challenge{Scheme: scheme, Params: map[string]string{}}
+		ch := challenge{scheme: scheme, params: map[string]string{}}
 		p.skip(" \t")
 		// auth-params: name = value, separated by commas, until the next
-		// scheme (a token not followed by '=').
-		for !p.done() {
+		// scheme (a token not followed by '='). Backing up to save only
+		// re-reads what the next challenge's scheme consumes.
+		for !p.done() && len(ch.params) < maxChallengeParams {
 			save := p.i
 			p.skip(" \t,")
 			name := p.token()
@@ -58,23 +79,27 @@ func ParseChallenges(s string) []Challenge {
 			if !p.done() && p.s[p.i] == '"' {
 				val = p.quoted()
 			} else {
-				val = p.token()
+				start := p.i
+				p.token()
 				for !p.done() && p.s[p.i] == '=' { // token68 padding
-					val += "="
 					p.i++
 				}
+				val = p.s[start:p.i]
 			}
-			ch.Params[strings.ToLower(name)] = val
+			ch.params[strings.ToLower(name)] = val
 		}
 		out = append(out, ch)
 		// Skip anything up to the next comma if the parameter list ended
 		// on an unexpected character.
 		if !p.done() && p.s[p.i] != ',' && p.s[p.i] != ' ' && p.s[p.i] != '\t' {
-			for !p.done() && p.s[p.i] != ',' {
-				p.i++
+			if j := strings.IndexByte(p.s[p.i:], ','); j >= 0 {
+				p.i += j
+			} else {
+				p.i = len(p.s)
 			}
 		}
 	}
+	return out
 }
 
 type parser struct {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -75,4 +76,36 @@ func ExampleFromOAuth2() {
 	tok, _ := tokensource.New(tokensource.FromOAuth2(static), nil).TokenContext(context.Background())
 	fmt.Println(tok.AccessToken)
 	// Output: abc
+}
+
+// NewClientWithBase sends the authorized requests through a RoundTripper
+// of your own: here one that sets a User-Agent.
+func ExampleNewClientWithBase() {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, r.UserAgent(), r.Header.Get("Authorization"))
+	}))
+	defer api.Close()
+
+	base := userAgent{"example/1.0", http.DefaultTransport}
+	src := tokensource.FromOAuth2(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "at-123"}))
+	resp, err := tokensource.NewClientWithBase(src, base).Get(api.URL)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	io.Copy(os.Stdout, resp.Body)
+	// Output: example/1.0 Bearer at-123
+}
+
+// userAgent is a RoundTripper that sets the User-Agent header.
+type userAgent struct {
+	name string
+	base http.RoundTripper
+}
+
+func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", u.name)
+	return u.base.RoundTrip(r)
 }

@@ -82,7 +82,7 @@ func TestFaultSourceReturnsNilToken(t *testing.T) {
 				t.Error("request sent without a token")
 				return nil, errors.New("unreachable")
 			})}
-			req, _ := http.NewRequest("GET", "http://api.example/", nil)
+			req, _ := http.NewRequest("GET", "https://api.example/", nil)
 			if _, err := tr.RoundTrip(req); err == nil || !strings.Contains(err.Error(), "empty token") {
 				t.Errorf("Transport: got %v; want an empty token error", err)
 			}
@@ -123,6 +123,21 @@ func TestFaultSourceBlocksPastRefreshTimeout(t *testing.T) {
 				}
 				return nil, errors.New("released")
 			})
+
+			// The fake clock drives the callers' wait; the source's context
+			// runs on real time.
+			tick := make(chan struct{})
+			defer close(tick)
+			go func() {
+				for {
+					select {
+					case <-tick:
+						return
+					case <-time.After(timeout / 4):
+						clk.Advance(timeout / 2)
+					}
+				}
+			}()
 
 			// No valid token: an error, after about RefreshTimeout.
 			c := newTestCached(t, src, clk, &Options{RefreshTimeout: timeout})
@@ -193,7 +208,7 @@ func TestFaultTransportBaseErrors(t *testing.T) {
 		}
 		return nil, errDown
 	})}
-	req, _ := http.NewRequest("POST", "http://api.example/", strings.NewReader("payload"))
+	req, _ := http.NewRequest("POST", "https://api.example/", strings.NewReader("payload"))
 	if _, err := tr.RoundTrip(req); !errors.Is(err, errDown) {
 		t.Fatalf("got %v; want the base's error", err)
 	}
@@ -202,7 +217,7 @@ func TestFaultTransportBaseErrors(t *testing.T) {
 	}
 	// A base that breaks the RoundTripper contract with (nil, nil).
 	tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) { return nil, nil })
-	req, _ = http.NewRequest("GET", "http://api.example/", nil)
+	req, _ = http.NewRequest("GET", "https://api.example/", nil)
 	if resp, err := tr.RoundTrip(req); err == nil || resp != nil {
 		t.Fatalf("got %v, %v; want an error for a nil response", resp, err)
 	}
@@ -240,7 +255,7 @@ func TestFaultTransportRepeated401(t *testing.T) {
 		bodies = append(bodies, b)
 		return unauthorized(b), nil
 	})}
-	req, _ := http.NewRequest("POST", "http://api.example/", strings.NewReader("payload"))
+	req, _ := http.NewRequest("POST", "https://api.example/", strings.NewReader("payload"))
 	resp, err := tr.RoundTrip(req)
 	if err != nil || resp.StatusCode != 401 {
 		t.Fatalf("got %v, %v; want the 401", resp, err)
@@ -274,7 +289,7 @@ func TestFaultTransportGetBodyFails(t *testing.T) {
 		}
 		return unauthorized(first), nil
 	})}
-	req, _ := http.NewRequest("POST", "http://api.example/", strings.NewReader("payload"))
+	req, _ := http.NewRequest("POST", "https://api.example/", strings.NewReader("payload"))
 	req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("body gone") }
 	resp, err := tr.RoundTrip(req)
 	if err != nil || resp.StatusCode != 401 || resp.Body != first {

@@ -11,54 +11,16 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/internal/clock"
+	"github.com/tokenward/tokenward/internal/record"
 )
 
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []fakeTimer
-}
-
-type fakeTimer struct {
-	at time.Time
-	f  func()
-}
+// fakeClock is the shared fake clock.
+type fakeClock = clock.Fake
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) {
-	c.mu.Lock()
-	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), f: f})
-	c.mu.Unlock()
-}
-
-// Advance moves the clock and runs the timers that came due.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []func()
-	keep := c.timers[:0]
-	for _, t := range c.timers {
-		if !t.at.After(c.now) {
-			due = append(due, t.f)
-		} else {
-			keep = append(keep, t)
-		}
-	}
-	c.timers = keep
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
+	return clock.NewFake(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 }
 
 // fakeSource issues numbered tokens that live for life on clk.
@@ -242,3 +204,12 @@ func mustToken(t *testing.T, c *Cached) *oauth2.Token {
 }
 
 var errBoom = errors.New("boom: endpoint down")
+
+// peerVersion numbers the records that tests write as a peer process
+// would: newer than any this process wrote on the fake clock.
+var peerVersion atomic.Uint64
+
+// encodeAt encodes tok as a peer's cache record, obtained at saved.
+func encodeAt(tok *oauth2.Token, saved time.Time) ([]byte, error) {
+	return record.Encode(record.Record{Token: tok, Saved: saved, Version: 1<<62 + peerVersion.Add(1)})
+}

@@ -12,35 +12,53 @@ import (
 const (
 	// DefaultExpiryWindow is how long before expiry a token is renewed.
 	DefaultExpiryWindow = time.Minute
-	// DefaultJitterFrac spreads renewals of processes sharing a token.
-	DefaultJitterFrac = 0.1
 	// DefaultRefreshTimeout bounds one shared refresh, including its
 	// retries and the cache round trips around it.
 	DefaultRefreshTimeout = 30 * time.Second
-	// DefaultLockTTL is how long a cross-process refresh lock lives when
-	// its holder does not release it.
-	DefaultLockTTL = 10 * time.Second
+	// DefaultLockTTL is the lease of a cross-process refresh lock, and
+	// what every Locker in this module uses when Lock is called with a
+	// ttl of zero or less. It outlives the default refresh budget it
+	// guards.
+	DefaultLockTTL = DefaultRefreshTimeout + lockMargin
+)
+
+const (
+	// defaultJitterFrac spreads renewals of processes sharing a token.
+	defaultJitterFrac = 0.1
+	// lockMargin is how much longer than the refresh budget a lock's
+	// lease lasts by default.
+	lockMargin = 10 * time.Second
+	// cacheCallTimeout bounds each cache call (Load, Save, Lock of a
+	// source that need not hold the lock), so that a cache that accepts
+	// connections and never answers cannot eat the refresh budget.
+	cacheCallTimeout = 2 * time.Second
 )
 
 // Options configures a [Cached]. A nil *Options means all defaults; every
 // zero field means its default.
 type Options struct {
 	// Cache, if set, persists tokens. The cache is the record: a stored
-	// entry wins over the token a source was built with.
+	// entry wins over the token a source was built with, unless it is
+	// older than the one the source holds or is for another identity.
 	Cache Cache
-	// CacheKey names this source's entry in Cache. When empty, sources
-	// from package client derive one from the token URL, client ID,
-	// scopes and subject; for other sources it is required with Cache.
+	// CacheKey names this source's entry in Cache: whom the token is
+	// for. It is required with Cache, except for sources that derive it
+	// from a stable identity (client.Config.ClientCredentialsSource and
+	// PasswordSource do, from the token URL, client ID, scopes and
+	// username). It is never derived from a token's contents. For many
+	// users of one client, use client.Config.UserTokens.
 	CacheKey string
 
 	// ExpiryWindow is how long before its expiry a token is renewed
 	// (DefaultExpiryWindow when zero; negative means at expiry). The
 	// window never exceeds half the token's lifetime, so short-lived
-	// tokens are still served most of their life.
+	// tokens are still served most of their life. It decides when
+	// renewal starts, not when a token stops being served: while
+	// renewal fails, a token is served until it expires.
 	ExpiryWindow time.Duration
 	// JitterFrac widens the window at random by up to this fraction so
-	// that processes sharing a token do not renew in step
-	// (DefaultJitterFrac when zero; negative disables jitter).
+	// that processes sharing a token do not renew in step (0.1 when
+	// zero; negative disables jitter).
 	JitterFrac float64
 	// AsyncRefresh renews tokens in the background once they enter the
 	// expiry window; callers keep receiving the still-valid token and
@@ -52,8 +70,10 @@ type Options struct {
 	// even if the source ignores its context; such a source's call then
 	// goes on in its goroutine until it returns.
 	RefreshTimeout time.Duration
-	// LockTTL is the lifetime of a cross-process refresh lock taken on a
-	// Cache that is a Locker (DefaultLockTTL when zero).
+	// LockTTL is the lease of a cross-process refresh lock taken on a
+	// Cache that is a Locker (RefreshTimeout plus 10 s when zero, which
+	// is DefaultLockTTL with the default RefreshTimeout). The refresh it
+	// guards is cancelled when the lease ends.
 	LockTTL time.Duration
 
 	// OnRefresh, if set, is called with every token obtained from the
@@ -75,46 +95,56 @@ type Options struct {
 	Observer Observer
 }
 
-// settings is Options with defaults applied.
-type settings struct {
-	Options
-	window  time.Duration
-	jitter  float64
-	timeout time.Duration
-	lockTTL time.Duration
-	log     *slog.Logger
+func (o *Options) expiryWindow() time.Duration {
+	switch {
+	case o == nil || o.ExpiryWindow == 0:
+		return DefaultExpiryWindow
+	case o.ExpiryWindow < 0:
+		return 0
+	}
+	return o.ExpiryWindow
 }
 
-func newSettings(o *Options) settings {
-	var s settings
-	if o != nil {
-		s.Options = *o
-	}
-	s.window = s.ExpiryWindow
+func (o *Options) jitterFrac() float64 {
 	switch {
-	case s.window == 0:
-		s.window = DefaultExpiryWindow
-	case s.window < 0:
-		s.window = 0
+	case o == nil || o.JitterFrac == 0:
+		return defaultJitterFrac
+	case o.JitterFrac < 0:
+		return 0
 	}
-	s.jitter = s.JitterFrac
-	switch {
-	case s.jitter == 0:
-		s.jitter = DefaultJitterFrac
-	case s.jitter < 0:
-		s.jitter = 0
-	}
-	s.timeout = s.RefreshTimeout
-	if s.timeout <= 0 {
-		s.timeout = DefaultRefreshTimeout
-	}
-	s.lockTTL = s.LockTTL
-	if s.lockTTL <= 0 {
-		s.lockTTL = DefaultLockTTL
-	}
-	s.log = s.Logger
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	return s
+	return o.JitterFrac
 }
+
+func (o *Options) refreshTimeout() time.Duration {
+	if o == nil || o.RefreshTimeout <= 0 {
+		return DefaultRefreshTimeout
+	}
+	return o.RefreshTimeout
+}
+
+func (o *Options) lockTTL() time.Duration {
+	if o == nil || o.LockTTL <= 0 {
+		return o.refreshTimeout() + lockMargin
+	}
+	return o.LockTTL
+}
+
+func (o *Options) logger() *slog.Logger {
+	if o == nil || o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
+}
+
+func (o *Options) observer() Observer {
+	if o == nil || o.Observer == nil {
+		return nopObserver{}
+	}
+	return o.Observer
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Refreshed(context.Context, RefreshEvent)         {}
+func (nopObserver) CacheUsed(context.Context, CacheOp, CacheResult) {}
+func (nopObserver) LockWaited(context.Context, time.Duration, bool) {}

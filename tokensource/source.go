@@ -42,8 +42,11 @@ type Cache interface {
 
 // Locker is implemented by caches that can coordinate refreshes across
 // processes. Lock blocks until it holds the lock for key or ctx is done;
-// the lock expires by itself after ttl so that a crashed holder cannot
-// wedge the others. unlock releases it and is safe to call more than once.
+// the lock expires by itself after ttl (a ttl of zero or less means
+// DefaultLockTTL) so that a crashed holder cannot wedge the others; a
+// Cached sizes ttl from its refresh budget and stops the guarded refresh
+// when the lease ends. unlock releases it and is safe to call more than
+// once.
 type Locker interface {
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
 }
@@ -61,10 +64,4 @@ func (s oauth2Source) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	return s.ts.Token()
-}
-
-// keyer is implemented by sources that can derive their own cache key
-// (package client's sources do, from endpoint, client, scopes and subject).
-type keyer interface {
-	CacheKey() string
 }

@@ -3,8 +3,13 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 )
@@ -18,20 +23,116 @@ import (
 // request once more with a new one, provided the body can be replayed
 // (the request has no body, or has GetBody).
 //
+// A token goes only where it was meant to: Transport authorizes requests
+// to one origin (scheme, host and port), the first one it sees, and only
+// over https, or plain http to a loopback host. It refuses any other
+// request with an error matching ErrRefusedOrigin, before sending it.
+//
 // Transport never modifies the caller's request. It is safe for concurrent
-// use when Source and Base are.
+// use when Source and Base are. It must not be copied after first use.
 type Transport struct {
 	// Source supplies the tokens. It must not be nil.
 	Source Source
 	// Base is the RoundTripper that sends the requests; nil means
 	// http.DefaultTransport.
 	Base http.RoundTripper
+
+	origin atomic.Pointer[origin] // of the first request authorized
 }
 
+// ErrRefusedOrigin is returned for a request or redirect that would send
+// a token to another origin than the first request's, or over plain http
+// to a host that is not loopback.
+var ErrRefusedOrigin = errors.New("tokensource: refusing to send the token")
+
 // NewClient returns an http.Client that authorizes its requests with
-// tokens from src, through a [Transport] over http.DefaultTransport.
+// tokens from src, through a [Transport] over http.DefaultTransport. It
+// follows redirects within the origin of the request that started them
+// and refuses the others (and https to http) with an error matching
+// ErrRefusedOrigin.
 func NewClient(src Source) *http.Client {
-	return &http.Client{Transport: &Transport{Source: src}}
+	return NewClientWithBase(src, nil)
+}
+
+// NewClientWithBase is NewClient with the RoundTripper that sends the
+// requests (a nil base means http.DefaultTransport): the place for
+// proxies, custom TLS or instrumentation.
+func NewClientWithBase(src Source, base http.RoundTripper) *http.Client {
+	return &http.Client{Transport: &Transport{Source: src, Base: base}, CheckRedirect: checkRedirect}
+}
+
+// checkRedirect allows at most 10 redirects, within the first request's
+// origin and never from https to http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("tokensource: stopped after 10 redirects")
+	}
+	if from, to := originOf(via[0].URL), originOf(req.URL); from != to {
+		return fmt.Errorf("%w to %s: redirected from %s", ErrRefusedOrigin, to, from)
+	}
+	return nil
+}
+
+// origin is a URL's origin (RFC 6454): lower-case scheme and host, and
+// port.
+type origin struct{ scheme, host, port string }
+
+func originOf(u *url.URL) origin {
+	return origin{strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), portOf(u)}
+}
+
+// portOf is u's port, or its scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// is reports whether u has origin o, without allocating.
+func (o origin) is(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, o.scheme) && strings.EqualFold(u.Hostname(), o.host) && portOf(u) == o.port
+}
+
+func (o origin) String() string { return o.scheme + "://" + net.JoinHostPort(o.host, o.port) }
+
+// allowed checks that a token may be sent to u: https, or http to a
+// loopback host, and the origin t authorized first.
+func (t *Transport) allowed(u *url.URL) error {
+	if p := t.origin.Load(); p != nil && p.is(u) {
+		return nil // the fast path: the pinned origin was checked when pinned
+	}
+	o := originOf(u)
+	switch o.scheme {
+	case "https":
+	case "http":
+		if !isLoopback(o.host) {
+			return fmt.Errorf("%w to %s: plain http to a host that is not loopback", ErrRefusedOrigin, o)
+		}
+	default:
+		return fmt.Errorf("%w to %s: not https", ErrRefusedOrigin, o)
+	}
+	if t.origin.CompareAndSwap(nil, &o) {
+		return nil
+	}
+	if p := t.origin.Load(); !p.is(u) {
+		return fmt.Errorf("%w to %s: this Transport authorizes %s", ErrRefusedOrigin, o, *p)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // invalidator is implemented by sources that can drop a rejected token.
@@ -48,6 +149,10 @@ var errNilResponse = errors.New("tokensource: Transport.Base returned a nil resp
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.allowed(req.URL); err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	hdr, tok, err := t.authorization(req.Context())
 	if err != nil {
 		closeBody(req)
@@ -58,6 +163,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errNilResponse
 	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.accepted(err)
 		return resp, err
 	}
 	inv, ok := t.Source.(invalidator)
@@ -81,7 +187,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		retry.Body = body
 	}
 	drain(resp.Body)
-	return t.base().RoundTrip(retry)
+	resp, err = t.base().RoundTrip(retry)
+	if err == nil && resp != nil && resp.StatusCode != http.StatusUnauthorized {
+		t.accepted(nil)
+	}
+	return resp, err
+}
+
+// accepted tells a Cached source that a response did not reject its token.
+func (t *Transport) accepted(err error) {
+	if c, ok := t.Source.(*Cached); ok && err == nil {
+		c.accepted()
+	}
 }
 
 // authorization returns the Authorization header value and its token.

@@ -41,7 +41,7 @@ func TestTransportSetsHeaderWithoutModifyingRequest(t *testing.T) {
 				}
 				return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
 			})}
-			req, _ := http.NewRequest("GET", "http://api.example/x", nil)
+			req, _ := http.NewRequest("GET", "https://api.example/x", nil)
 			req.Header.Set("X-Keep", "1")
 			if _, err := tr.RoundTrip(req); err != nil {
 				t.Fatal(err)
@@ -137,7 +137,7 @@ func TestTransportSourceError(t *testing.T) {
 	src.failNext(errBoom)
 	closed := false
 	body := &closeRecorder{Reader: strings.NewReader("x"), closed: &closed}
-	req, _ := http.NewRequest("POST", "http://api.example/", body)
+	req, _ := http.NewRequest("POST", "https://api.example/", body)
 	_, err := (&Transport{Source: newTestCached(t, src, clk, nil)}).RoundTrip(req)
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("got %v; want the source error", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"sync"
 	"time"
 
@@ -111,8 +112,19 @@ func lockKey(entry string) string { return entry + ":lock" }
 // wrap turns a Redis error into a rediscache error. When ctx is done the
 // result also matches ctx.Err() with errors.Is, whatever go-redis made of
 // the cancellation.
+// deadlineSlack is how close to ctx's deadline a socket timeout counts as
+// the deadline itself.
+const deadlineSlack = 20 * time.Millisecond
+
 func wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	var ne net.Error
+	if d, ok := ctx.Deadline(); cerr == nil && ok && errors.As(err, &ne) && ne.Timeout() && time.Until(d) < deadlineSlack {
+		// go-redis sets the socket deadline from ctx's: its i/o timeout
+		// can fire a moment before ctx reports its end.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("rediscache: %s: %w (%w)", op, err, cerr)
 	}
 	return fmt.Errorf("rediscache: %s: %w", op, err)

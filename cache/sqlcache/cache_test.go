@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/tokenward/tokenward/internal/record"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -130,7 +131,7 @@ func TestCorruptRowsThroughTokensource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if saved, err := tokensource.Decode(data); err != nil || saved.AccessToken != "fresh-1" {
+		if saved, err := record.Decode(data); err != nil || saved.Token.AccessToken != "fresh-1" {
 			t.Errorf("row after the refresh = %v, %v; want the fresh token", saved, err)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tokenward/tokenward/internal/record"
 	"os"
 	"os/exec"
 	"strings"
@@ -182,11 +183,11 @@ func TestFleetTwoProcesses(t *testing.T) {
 		if err != nil || data == nil {
 			t.Fatalf("store after the run: %v, %v", data, err)
 		}
-		last, err := tokensource.Decode(data)
+		rec, err := record.Decode(data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := fleetConfig(srv.TokenURL()).Refresh(bg, last.RefreshToken); err != nil {
+		if _, err := fleetConfig(srv.TokenURL()).Refresh(bg, rec.Token.RefreshToken); err != nil {
 			t.Errorf("the newest refresh token in the store no longer works: %v", err)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/internal/record"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -257,11 +258,11 @@ func Proof(t *testing.T, open Opener, backend string) {
 	if err != nil || data == nil {
 		t.Fatalf("cache after the run: %v, %v; want the newest token", data, err)
 	}
-	last, err := tokensource.Decode(data)
+	rec, err := record.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Conf(srv.TokenURL()).Refresh(context.Background(), last.RefreshToken); err != nil {
+	if _, err := Conf(srv.TokenURL()).Refresh(context.Background(), rec.Token.RefreshToken); err != nil {
 		t.Errorf("the fleet's newest refresh token no longer works: %v", err)
 	}
 }

@@ -105,7 +105,7 @@ func TestMessages(t *testing.T) {
 			t.Errorf("octalModes(%q) = %q; want %q", in, got, want)
 		}
 	}
-	rfe := &tokensource.RefreshError{Err: errors.New("connection refused"), Backoff: true}
+	rfe := &tokensource.RefreshError{Err: errors.New("connection refused")}
 	if got := Classify("acme", rfe).Error(); !strings.Contains(got, "next try is in at most 8 seconds") {
 		t.Errorf("backoff: %q", got)
 	}

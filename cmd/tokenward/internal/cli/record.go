@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/record"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -20,5 +21,9 @@ func saveRecord(ctx context.Context, store tokensource.Cache, key string, tok *o
 
 // decodeRecord decodes a record that tokensource (or saveRecord) wrote.
 func decodeRecord(data []byte) (*oauth2.Token, error) {
-	return tokensource.Decode(data)
+	r, err := record.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return r.Token, nil
 }
