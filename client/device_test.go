@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"golang.org/x/oauth2"
 )
 
@@ -77,7 +78,7 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 				if !errors.As(err, &re) || re.ErrorCode != tt.wantCode {
 					t.Fatalf("got %v; want %s", err, tt.wantCode)
 				}
-				assertNoSecrets(t, err.Error(), "dc-secret")
+				testlog.NoSecrets(t, "text", err.Error(), "dc-secret")
 			}
 			if len(clk.waits) != len(tt.wantWaits) {
 				t.Fatalf("waits = %v; want %v", clk.waits, tt.wantWaits)

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -144,9 +145,9 @@ func TestRetrieveErrorRequestScrubbed(t *testing.T) {
 	}
 	if req.Body != nil {
 		b, _ := io.ReadAll(req.Body)
-		assertNoSecrets(t, string(b), "refresh-token-value", "client-secret-value")
+		testlog.NoSecrets(t, "text", string(b), "refresh-token-value", "client-secret-value")
 	}
-	assertNoSecrets(t, fmt.Sprintf("%+v", req), "refresh-token-value", "client-secret-value", basicCredentials("id", "client-secret-value"))
+	testlog.NoSecrets(t, "text", fmt.Sprintf("%+v", req), "refresh-token-value", "client-secret-value", basicCredentials("id", "client-secret-value"))
 }
 
 func TestTransportErrorKeepsCause(t *testing.T) {
@@ -177,7 +178,7 @@ func TestTransportErrorKeepsCause(t *testing.T) {
 	}
 	// The text is redacted, the cause kept.
 	te = &TransportError{Op: "x", Err: errors.New("dial: sec-ret-value"), text: redactor{"sec-ret-value"}.String("dial: sec-ret-value")}
-	assertNoSecrets(t, te.Error(), "sec-ret-value")
+	testlog.NoSecrets(t, "text", te.Error(), "sec-ret-value")
 }
 
 func TestRedactorEchoes(t *testing.T) {
@@ -364,7 +365,7 @@ func TestObserver(t *testing.T) {
 		t.Errorf("refusal outcome = %+v; want 400 invalid_grant and the caller's error", o)
 	}
 	text := fmt.Sprintf("%+v %+v", obs.infos, obs.outs)
-	assertNoSecrets(t, text, oauth2test.DefaultClientSecret, tok.AccessToken, "unknown-refresh-token-value")
+	testlog.NoSecrets(t, "text", text, oauth2test.DefaultClientSecret, tok.AccessToken, "unknown-refresh-token-value")
 }
 
 func TestServerAddress(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/internal/wire"
 	"github.com/tokenward/tokenward/oauth2test"
 )
@@ -168,7 +169,7 @@ func TestAutoDetectNeverReplaysCode(t *testing.T) {
 	if got := rec.hits.Load(); got != 1 {
 		t.Errorf("hits = %d; want 1 (a code is never replayed)", got)
 	}
-	assertNoSecrets(t, err.Error(), "one-time-code", "client-secret-1")
+	testlog.NoSecrets(t, "text", err.Error(), "one-time-code", "client-secret-1")
 }
 
 func TestRetryPolicyByGrant(t *testing.T) {
@@ -267,7 +268,7 @@ func TestConnectionRefusedRetriedEvenForCodes(t *testing.T) {
 	if !neverSent(te.Err) && !strings.Contains(err.Error(), "refused") {
 		t.Errorf("error %q; want a connection refused", err)
 	}
-	assertNoSecrets(t, err.Error(), "the-code")
+	testlog.NoSecrets(t, "text", err.Error(), "the-code")
 }
 
 func TestCheckEndpoint(t *testing.T) {

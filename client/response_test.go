@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"golang.org/x/oauth2"
 )
 
@@ -167,7 +168,7 @@ func TestParseTokenErrors(t *testing.T) {
 			if len(err.Error()) > 1000 {
 				t.Errorf("error message is %d bytes; want a short one", len(err.Error()))
 			}
-			assertNoSecrets(t, err.Error(), "s3cret-client")
+			testlog.NoSecrets(t, "text", err.Error(), "s3cret-client")
 		})
 	}
 }
@@ -186,10 +187,10 @@ func TestErrorsRedactEchoedSecrets(t *testing.T) {
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("got %v; want invalid_grant", err)
 	}
-	assertNoSecrets(t, err.Error(), "client-secret-value", "refresh-token-value")
-	assertNoSecrets(t, re.ErrorDescription, "client-secret-value", "refresh-token-value")
-	assertNoSecrets(t, string(re.Body), "client-secret-value", "refresh-token-value")
-	assertNoSecrets(t, re.Error(), "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", err.Error(), "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", re.ErrorDescription, "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", string(re.Body), "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", re.Error(), "client-secret-value", "refresh-token-value")
 }
 
 func TestExpiresIn(t *testing.T) {

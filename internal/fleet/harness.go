@@ -40,7 +40,8 @@ const (
 	ClientSecret = "fleet-secret-value"
 )
 
-const processes = 8
+// Processes is the size of the fleet the proofs run by default.
+const Processes = 8
 
 // childReport is what a child prints as its last line.
 type childReport struct {
@@ -221,20 +222,20 @@ func holdLock(t *testing.T, open Opener) {
 	time.Sleep(time.Minute)
 }
 
-// Proof runs 8 tokenward processes on one cache and checks that the
-// fleet made one token request per renewal and never broke the refresh
-// token chain.
-func Proof(t *testing.T, open Opener, backend string) {
+// Proof runs n tokenward processes ([Processes] by default) on one cache
+// and checks that the fleet logged in once, made one token request per
+// renewal and never broke the refresh token chain.
+func Proof(t *testing.T, open Opener, backend string, n int) {
 	const life = 2 * time.Second
 	const run = 7 * time.Second
 	srv := NewServer(t, life)
-	reports := runFleet(t, processes,
+	reports := runFleet(t, n,
 		envRole+"=tokenward", envTokenURL+"="+srv.TokenURL(), envBackend+"="+backend, envDuration+"="+run.String())
 	total := sum(reports)
 	password := srv.GrantRequests(oauth2test.GrantPassword)
 	refreshes := srv.GrantRequests(oauth2test.GrantRefreshToken)
 	t.Logf("tokenward, %d processes, %s, token lifetime %v over %v: %d calls, %d token requests (%d password + %d refresh), %d errors, %d invalid_grant",
-		processes, strings.SplitN(backend, ":", 2)[0], life, run, total.Calls, password+refreshes, password, refreshes, total.Errors, total.InvalidGrant)
+		n, strings.SplitN(backend, ":", 2)[0], life, run, total.Calls, password+refreshes, password, refreshes, total.Errors, total.InvalidGrant)
 	if total.Errors != 0 || total.InvalidGrant != 0 {
 		t.Errorf("fleet errors = %d (invalid_grant %d): %v; want 0", total.Errors, total.InvalidGrant, total.FirstErrors)
 	}
@@ -279,12 +280,12 @@ func XOAuth2Cost(t *testing.T) {
 		t.Fatal(err)
 	}
 	seedJSON, _ := json.Marshal(seed)
-	reports := runFleet(t, processes,
+	reports := runFleet(t, Processes,
 		envRole+"=x-oauth2", envTokenURL+"="+srv.TokenURL(), envSeed+"="+string(seedJSON), envDuration+"="+run.String())
 	total := sum(reports)
 	refreshes := srv.GrantRequests(oauth2test.GrantRefreshToken)
 	t.Logf("x/oauth2 ReuseTokenSource, %d processes sharing one starting token, lifetime %v over %v: %d calls, %d refresh requests, %d errors, %d invalid_grant",
-		processes, life, run, total.Calls, refreshes, total.Errors, total.InvalidGrant)
+		Processes, life, run, total.Calls, refreshes, total.Errors, total.InvalidGrant)
 	if refreshes < 2 || total.InvalidGrant == 0 {
 		t.Errorf("x/oauth2 fleet: %d refreshes and %d invalid_grant; the comparison expects several of each", refreshes, total.InvalidGrant)
 	}
