@@ -233,13 +233,13 @@ func TestAuthCodeOptions(t *testing.T) {
 		}
 	}
 	// In a token request.
-	rec := newRecorder(t, func(int32, *seen) (int, string) { return 200, okToken })
-	c = &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}}
+	srv := answered(t, 200, okToken)
+	c = &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
 	if _, err := c.Exchange(context.Background(), "code", AuthCodeOptions(oauth2.VerifierOption(v))); err != nil {
 		t.Fatal(err)
 	}
-	if s := rec.last.Load(); s.params["code_verifier"] != v {
-		t.Errorf("Exchange code_verifier = %q; want %q", s.params["code_verifier"], v)
+	if got := srv.LastTokenRequest().Params["code_verifier"]; got != v {
+		t.Errorf("Exchange code_verifier = %q; want %q", got, v)
 	}
 }
 

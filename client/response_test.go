@@ -10,21 +10,21 @@ import (
 	"time"
 
 	"github.com/tokenward/tokenward/internal/testlog"
+	"github.com/tokenward/tokenward/oauth2test"
 	"golang.org/x/oauth2"
 )
 
-// canned serves one fixed token endpoint answer.
+// canned returns a Config whose token endpoint (oauth2test's) answers
+// every attempt of one request with status, contentType (none when empty)
+// and body (empty when empty).
 func canned(t *testing.T, status int, contentType, body string) *Config {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		w.WriteHeader(status)
-		w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	return &Config{ClientID: "cid", ClientSecret: "s3cret-client", Endpoint: oauth2.Endpoint{TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+	srv := oauth2test.NewServer(t, nil)
+	for range maxRetries + 1 {
+		srv.QueueFault(oauth2test.Fault{Status: status, ContentType: contentType, Body: body,
+			NoContentType: contentType == "", EmptyBody: body == ""})
+	}
+	return &Config{ClientID: "cid", ClientSecret: "s3cret-client", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader}}
 }
 
 func TestParseTokenResponses(t *testing.T) {
