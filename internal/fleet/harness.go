@@ -68,40 +68,53 @@ func Conf(tokenURL string) *client.Config {
 		Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInHeader}}
 }
 
-// runFleet starts n children with role and env, waits for them, and
-// returns their reports.
+// runFleet starts n children with env, waits for them, and returns their
+// reports.
 func runFleet(t *testing.T, n int, env ...string) []childReport {
 	t.Helper()
+	return Run[childReport](t, n, []string{"-test.run=^TestFleetChild$", "-test.v"}, env...)
+}
+
+// Run re-executes this test binary n times at once, with args and with env
+// added to the environment, waits for every child and returns what each
+// printed as JSON on its line starting with "REPORT " (see [PrintReport]).
+// A child that fails or prints no report fails tb.
+func Run[R any](tb testing.TB, n int, args []string, env ...string) []R {
+	tb.Helper()
 	var wg sync.WaitGroup
-	reports := make([]childReport, n)
+	reports := make([]R, n)
 	errs := make([]error, n)
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestFleetChild$", "-test.v")
+		wg.Go(func() {
+			cmd := exec.Command(os.Args[0], args...)
 			cmd.Env = append(os.Environ(), env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				errs[i] = fmt.Errorf("child %d: %v\n%s", i, err, out)
 				return
 			}
-			for _, line := range strings.Split(string(out), "\n") {
+			for line := range strings.Lines(string(out)) {
 				if rest, ok := strings.CutPrefix(line, "REPORT "); ok {
 					errs[i] = json.Unmarshal([]byte(rest), &reports[i])
 					return
 				}
 			}
 			errs[i] = fmt.Errorf("child %d printed no report:\n%s", i, out)
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	return reports
+}
+
+// PrintReport prints rep as a child's report line, which [Run] reads.
+func PrintReport(rep any) {
+	b, _ := json.Marshal(rep)
+	fmt.Printf("REPORT %s\n", b)
 }
 
 func sum(rs []childReport) (r childReport) {
@@ -140,8 +153,7 @@ func Child(t *testing.T, open Opener) {
 	default:
 		t.Fatalf("unknown role %q", role)
 	}
-	b, _ := json.Marshal(rep)
-	fmt.Printf("REPORT %s\n", b)
+	PrintReport(rep)
 }
 
 // Opener opens the shared cache of a backend spec "KIND:ARG" other than
