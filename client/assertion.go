@@ -389,3 +389,9 @@ func assertionAudience(pinned, tokenURL, issuer string) []string {
 		return []string{tokenURL}
 	}
 }
+
+// String names the assertion by its key ID, without key material.
+func (a keyAssertion) String() string { return "client.PrivateKeyJWT(" + a.s.keyID + ")" }
+
+// GoString is String, for %#v.
+func (a keyAssertion) GoString() string { return a.String() }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
 )
 
 // verifyJWT checks the signature of a compact JWS with pub and returns its
@@ -300,3 +302,19 @@ func BenchmarkAssertionRS256(b *testing.B) { benchAssertion(b, benchRSA()) }
 func BenchmarkRawSignRS256(b *testing.B)   { benchRawSign(b, benchRSA()) }
 
 func ecdsaP256() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }
+
+// BenchmarkAssertionAuthES256 is what the pipeline adds to each attempt:
+// a fresh assertion and its three body parameters.
+func BenchmarkAssertionAuthES256(b *testing.B) {
+	c := &Config{ClientID: "client", ClientAssertion: PrivateKeyJWT(benchEC(), "kid"), Endpoint: oauth2.Endpoint{TokenURL: "https://idp.example/oauth2/token"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		a := c.assertionAuth("https://idp.example/oauth2/token")
+		if err := a.renew(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		v := url.Values{}
+		a.apply(nil, v)
+		benchSink = v.Get("client_assertion")
+	}
+}

@@ -43,4 +43,8 @@ func (b bodyAuth) apply(_ http.Header, params url.Values) {
 // noAuth identifies a public client by client_id alone.
 type noAuth struct{ id string }
 
-func (n noAuth) apply(_ http.Header, params url.Values) { params.Set("client_id", n.id) }
+func (n noAuth) apply(_ http.Header, params url.Values) {
+	if n.id != "" { // a JWT bearer grant may come from no client at all
+		params.Set("client_id", n.id)
+	}
+}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"github.com/tokenward/tokenward/internal/clock"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,6 +63,32 @@ type Config struct {
 	// Revoke (oauth2.Endpoint has no field for it).
 	RevocationURL string
 
+	// IntrospectionURL is the RFC 7662 endpoint used by Introspect, and
+	// PARURL the RFC 9126 endpoint used by PushAuthCodeURL.
+	IntrospectionURL, PARURL string
+
+	// Metadata, if set, supplies every URL the Config leaves empty
+	// (authorization, token, device authorization, revocation,
+	// introspection, PAR) and the issuer, an audience of client
+	// assertions. Under auto-detection (Endpoint.AuthStyle zero) it also
+	// chooses the client authentication from
+	// token_endpoint_auth_methods_supported. The Config itself is never
+	// modified. See Discover.
+	Metadata *Metadata
+
+	// ClientAssertion, if set, authenticates the client with a JWT
+	// (RFC 7523 section 2.2) instead of ClientSecret on every request
+	// that authenticates it: token, device authorization, PAR,
+	// revocation and introspection. A fresh assertion is made for every
+	// attempt, retries included. A refused assertion is never followed
+	// by a try with the secret.
+	ClientAssertion ClientAssertion
+
+	// AssertionAudience, if set, is the only aud of client assertions;
+	// empty means the token endpoint URL, plus Metadata.Issuer when
+	// Metadata is set.
+	AssertionAudience string
+
 	// Scopes are requested with every grant that takes a scope.
 	Scopes []string
 
@@ -92,13 +119,13 @@ type Config struct {
 	// (see package telemetry).
 	Observer Observer
 
-	shared *shared // created on first use; see Config.state
-	clock  clock   // device polling's time source; nil: the real one
+	shared *shared     // created on first use; see Config.state
+	clock  clock.Clock // device polling's time source; nil: the real one
 }
 
 // tokenURL validates and returns the token endpoint.
 func (c *Config) tokenURL() (string, error) {
-	return checkEndpoint("token", c.Endpoint.TokenURL)
+	return checkEndpoint("token", c.endpointURL(endpointToken))
 }
 
 // checkEndpoint refuses empty, malformed and non-https URLs (http is
@@ -146,7 +173,7 @@ func (c Config) String() string {
 	if c.ClientSecret != "" {
 		secret = ", ClientSecret: " + redacted
 	}
-	return "client.Config{ClientID: " + c.ClientID + secret + ", TokenURL: " + c.Endpoint.TokenURL + "}"
+	return "client.Config{ClientID: " + c.ClientID + secret + ", TokenURL: " + c.endpointURL(endpointToken) + "}"
 }
 
 // GoString describes c without its secret, for %#v.
@@ -157,7 +184,8 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("client_id", c.ClientID),
 		slog.Bool("has_secret", c.ClientSecret != ""),
-		slog.String("token_url", c.Endpoint.TokenURL),
+		slog.Bool("has_assertion", c.ClientAssertion != nil),
+		slog.String("token_url", c.endpointURL(endpointToken)),
 		slog.String("body_format", c.BodyFormat.String()),
 	)
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/internal/clock"
 )
 
 // deviceGrantType is the grant_type of device access token requests.
@@ -20,31 +22,17 @@ const (
 	slowDownStep          = 5 * time.Second
 )
 
-// clock is the time source of device polling; Config.clock replaces the
-// real one in tests. It has the shape of the clock tokensource uses
-// (Now, and AfterFunc returning a stoppable timer).
-type clock interface {
-	Now() time.Time
-	AfterFunc(d time.Duration, f func()) timer
-}
-
-type timer interface{ Stop() bool }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now().Round(0) }
-
-func (realClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
-
-func (c *Config) clockOrReal() clock {
+// clockOrReal is the time source of device polling: Config.clock (set by
+// tests), else the real clock.
+func (c *Config) clockOrReal() clock.Clock {
 	if c.clock != nil {
 		return c.clock
 	}
-	return realClock{}
+	return clock.Real
 }
 
 // sleep waits for d on clk or until ctx is done, stopping the timer then.
-func sleep(ctx context.Context, clk clock, d time.Duration) error {
+func sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
 	ch := make(chan struct{})
 	t := clk.AfterFunc(d, func() { close(ch) })
 	select {
@@ -60,7 +48,7 @@ func sleep(ctx context.Context, clk clock, d time.Duration) error {
 // returns the user code and verification URI to show the user. A
 // confidential client authenticates this request like a token request.
 func (c *Config) DeviceAuth(ctx context.Context, opts ...RequestOption) (*oauth2.DeviceAuthResponse, error) {
-	endpoint, err := checkEndpoint("device authorization", c.Endpoint.DeviceAuthURL)
+	endpoint, err := checkEndpoint("device authorization", c.endpointURL(endpointDevice))
 	if err != nil {
 		return nil, err
 	}

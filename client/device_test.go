@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"github.com/tokenward/tokenward/internal/clock"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func (f *fakeClock) Now() time.Time {
 	return f.now
 }
 
-func (f *fakeClock) AfterFunc(d time.Duration, fn func()) timer {
+func (f *fakeClock) AfterFunc(d time.Duration, fn func()) clock.Timer {
 	f.mu.Lock()
 	f.waits = append(f.waits, d)
 	f.mu.Unlock()

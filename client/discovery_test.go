@@ -134,12 +134,24 @@ func TestMetadataEndpointAndFill(t *testing.T) {
 	if got := m.Endpoint(); got.AuthStyle != oauth2.AuthStyleInParams || got.TokenURL != "https://a/token" || got.DeviceAuthURL != "https://a/device" {
 		t.Errorf("Endpoint() = %+v", got)
 	}
-	c := &Config{Endpoint: oauth2.Endpoint{TokenURL: "https://pinned/token"}}
-	m.fill(c)
-	if c.Endpoint.TokenURL != "https://pinned/token" || c.Endpoint.AuthURL != "https://a/auth" || c.RevocationURL != "https://a/revoke" {
-		t.Errorf("fill: got %+v; want the pinned token URL kept and the rest filled", c)
+	c := &Config{Endpoint: oauth2.Endpoint{TokenURL: "https://pinned/token"}, Metadata: m}
+	before := *c
+	if got := c.endpointURL(endpointToken); got != "https://pinned/token" {
+		t.Errorf("token URL = %q; want the pinned one kept", got)
 	}
-	(*Metadata)(nil).fill(c) // no panic
+	if got := c.endpointURL(endpointAuthorize); got != "https://a/auth" {
+		t.Errorf("authorization URL = %q; want the metadata's", got)
+	}
+	if got := c.endpointURL(endpointRevocation); got != "https://a/revoke" {
+		t.Errorf("revocation URL = %q; want the metadata's", got)
+	}
+	if c.Endpoint != before.Endpoint || c.RevocationURL != "" {
+		t.Errorf("the Config was modified: %+v", c)
+	}
+	c.Metadata = nil
+	if got := c.endpointURL(endpointAuthorize); got != "" {
+		t.Errorf("without metadata: %q", got)
+	}
 }
 
 func TestChooseAuthMethod(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/oauth2"
+
 	"github.com/tokenward/tokenward/client"
 	"github.com/tokenward/tokenward/oauth2test"
 )
@@ -27,7 +29,8 @@ func ExampleDiscover() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	conf := &client.Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Endpoint: md.Endpoint()}
+	// The Metadata supplies every URL the Config leaves empty.
+	conf := &client.Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Metadata: md}
 	tok, err := conf.ClientCredentialsToken(context.Background())
 	if err != nil {
 		log.Fatal(err)
@@ -61,17 +64,30 @@ func ExampleResourceMetadataURL() {
 }
 
 // PrivateKeyJWT authenticates a client with a key instead of a secret; the
-// key may be any crypto.Signer (a KMS, an HSM or a TPM key too).
+// key may be any crypto.Signer (a KMS, an HSM or a TPM key too). Every
+// request that authenticates the client then carries a fresh, signed
+// assertion.
 func ExamplePrivateKeyJWT() {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader) // ES256
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := client.PrivateKeyJWT(key, "key-2026-01")
-	// Set it as the Config's client assertion; every request that
-	// authenticates the client then carries a fresh, signed assertion.
-	fmt.Println(a != nil)
-	// Output: true
+	srv := oauth2test.NewServer(nil, &oauth2test.Options{Clients: []oauth2test.Client{
+		{ID: "reporting-job", AuthStyle: oauth2test.AuthPrivateKeyJWT, PublicKey: key.Public()},
+	}})
+	defer srv.Close()
+
+	conf := &client.Config{
+		ClientID:        "reporting-job",
+		ClientAssertion: client.PrivateKeyJWT(key, "key-2026-01"),
+		Endpoint:        srv.Endpoint(),
+	}
+	tok, err := conf.ClientCredentialsToken(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tok.Type())
+	// Output: Bearer
 }
 
 // AssertionFile uses a token minted elsewhere, re-read for every request:
@@ -99,22 +115,124 @@ func ExampleResource() {
 }
 
 // ServiceAccount signs the assertion of the JWT bearer grant (RFC 7523
-// section 2.1) that service accounts exchange for a token.
+// section 2.1) that service accounts exchange for a token;
+// JWTBearerSource signs a fresh one for every renewal.
 func ExampleServiceAccount() {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		log.Fatal(err)
 	}
-	sa := &client.ServiceAccount{
-		Key: key, KeyID: "k1", Issuer: "robot@project.example",
-		Audience: "https://oauth2.example/token", Scopes: []string{"storage.read"},
-	}
-	jwt, err := sa.Assertion(context.Background())
+	srv := oauth2test.NewServer(nil, &oauth2test.Options{Clients: []oauth2test.Client{
+		{ID: "robot", AuthStyle: oauth2test.AuthPrivateKeyJWT, PublicKey: key.Public()},
+	}})
+	defer srv.Close()
+
+	conf := &client.Config{ClientID: "robot", ClientAssertion: client.PrivateKeyJWT(key, "k1"), Endpoint: srv.Endpoint()}
+	sa := &client.ServiceAccount{Key: key, KeyID: "k1", Issuer: "robot", Subject: "alice", Scopes: []string{"storage.read"}}
+	src := conf.JWTBearerSource(sa, nil) // aud: the token endpoint
+	tok, err := src.TokenContext(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(strings.Count(jwt, "."))
-	// Output: 2
+	fmt.Println(tok.Type())
+	// Output: Bearer
+}
+
+// ExchangeToken trades one token for another (RFC 8693), here an access
+// token for one the server issues to this client; the issued token's
+// type is kept on it.
+func ExampleConfig_ExchangeToken() {
+	srv := oauth2test.NewServer(nil, nil)
+	defer srv.Close()
+	ctx := context.Background()
+	conf := &client.Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Endpoint: srv.Endpoint()}
+	subject, err := conf.ClientCredentialsToken(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	tok, err := conf.ExchangeToken(ctx, client.TokenExchange{
+		SubjectToken: subject.AccessToken, SubjectTokenType: client.TokenTypeAccessToken,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(client.IssuedTokenType(tok))
+	// Output: urn:ietf:params:oauth:token-type:access_token
+}
+
+// TokenExchangeSource keeps an exchanged token fresh; its subject token
+// comes from another source, asked again at every renewal.
+func ExampleConfig_TokenExchangeSource() {
+	srv := oauth2test.NewServer(nil, nil)
+	defer srv.Close()
+	conf := &client.Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Endpoint: srv.Endpoint()}
+	subject := conf.ClientCredentialsSource(nil) // a workload token in real life
+
+	src := conf.TokenExchangeSource(subject, client.TokenExchange{Audience: []string{"payments"}}, nil)
+	tok, err := src.TokenContext(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(client.IssuedTokenType(tok))
+	// Output: urn:ietf:params:oauth:token-type:access_token
+}
+
+// Introspect asks the server whether a token is active (RFC 7662); an
+// inactive token is a value, not an error.
+func ExampleConfig_Introspect() {
+	srv := oauth2test.NewServer(nil, nil)
+	defer srv.Close()
+	ctx := context.Background()
+	md, err := client.Discover(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	conf := &client.Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Metadata: md}
+	tok, err := conf.ClientCredentialsToken(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	in, err := conf.Introspect(ctx, tok.AccessToken, "access_token")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(in.Active, in.ClientID)
+	in, err = conf.Introspect(ctx, "not-a-token", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(in.Active)
+	// Output:
+	// true test-client
+	// false
+}
+
+// PushAuthCodeURL pushes the authorization request (RFC 9126) and
+// returns a URL that carries only client_id and request_uri. Call it
+// instead of AuthCodeURL for a client the server requires PAR of, or
+// when Metadata.RequirePushedAuthorizationRequests says all must.
+func ExampleConfig_PushAuthCodeURL() {
+	srv := oauth2test.NewServer(nil, &oauth2test.Options{Clients: []oauth2test.Client{
+		{ID: "web", Secret: "web-secret", RequirePAR: true, RedirectURIs: []string{"https://app.example/callback"}},
+	}})
+	defer srv.Close()
+	ctx := context.Background()
+	md, err := client.Discover(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	conf := &client.Config{ClientID: "web", ClientSecret: "web-secret", Metadata: md, RedirectURL: "https://app.example/callback"}
+
+	verifier := oauth2.GenerateVerifier()
+	authURL, err := conf.PushAuthCodeURL(ctx, "state-1", client.S256Challenge(verifier))
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, _ := url.Parse(authURL)
+	fmt.Println(len(u.Query()), u.Query().Get("client_id"), strings.HasPrefix(u.Query().Get("request_uri"), "urn:ietf:params:oauth:request_uri:"))
+	// Output: 2 web true
 }
 
 // Register registers a client dynamically (RFC 7591) and manages it with

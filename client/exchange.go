@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -148,4 +149,17 @@ func (s *ServiceAccount) assertion(_ context.Context, r assertionRequest) (strin
 	}
 	k := &keySigner{key: s.Key, keyID: s.KeyID}
 	return k.sign(c)
+}
+
+// String describes s without its key.
+func (s *ServiceAccount) String() string {
+	return "client.ServiceAccount{Issuer: " + s.Issuer + ", Subject: " + s.Subject + ", KeyID: " + s.KeyID + "}"
+}
+
+// GoString describes s without its key, for %#v.
+func (s *ServiceAccount) GoString() string { return s.String() }
+
+// LogValue describes s without its key, for log/slog.
+func (s *ServiceAccount) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("issuer", s.Issuer), slog.String("subject", s.Subject), slog.String("key_id", s.KeyID))
 }

@@ -107,7 +107,9 @@ func (c *Config) PasswordCredentialsToken(ctx context.Context, username, passwor
 
 // AuthCodeURL returns the URL of the authorization endpoint to send the
 // user to (RFC 6749 §4.1.1). state is an unguessable value that the
-// redirect must carry back; add S256Challenge for PKCE.
+// redirect must carry back; add S256Challenge for PKCE. A server whose
+// Metadata has RequirePushedAuthorizationRequests refuses such a URL:
+// AuthCodeURL does no I/O, so call PushAuthCodeURL for it.
 func (c *Config) AuthCodeURL(state string, opts ...RequestOption) string {
 	return c.authURL("code", state, opts)
 }
@@ -121,6 +123,17 @@ func (c *Config) ImplicitURL(state string, opts ...RequestOption) string {
 }
 
 func (c *Config) authURL(responseType, state string, opts []RequestOption) string {
+	v := c.authParams(responseType, state, opts)
+	authURL := c.endpointURL(endpointAuthorize)
+	sep := "?"
+	if strings.Contains(authURL, "?") {
+		sep = "&"
+	}
+	return authURL + sep + v.Encode()
+}
+
+// authParams are the parameters of an authorization request.
+func (c *Config) authParams(responseType, state string, opts []RequestOption) url.Values {
 	v := url.Values{"response_type": {responseType}, "client_id": {c.ClientID}}
 	if c.RedirectURL != "" {
 		v.Set("redirect_uri", c.RedirectURL)
@@ -131,12 +144,7 @@ func (c *Config) authURL(responseType, state string, opts []RequestOption) strin
 	if state != "" {
 		v.Set("state", state)
 	}
-	apply(v, opts)
-	sep := "?"
-	if strings.Contains(c.Endpoint.AuthURL, "?") {
-		sep = "&"
-	}
-	return c.Endpoint.AuthURL + sep + v.Encode()
+	return apply(v, opts)
 }
 
 // Exchange trades an authorization code for a token (RFC 6749 §4.1.3).

@@ -67,6 +67,7 @@ func newRetryClient(base *http.Client, policy retryPolicy) *retryablehttp.Client
 		CheckRetry:   policy.check,
 		Backoff:      backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		PrepareRetry: prepareRetry,
 	}
 }
 

@@ -80,27 +80,6 @@ func (m *Metadata) Endpoint() oauth2.Endpoint {
 	return ep
 }
 
-// fill copies into c every URL that c leaves empty. The lead wires it
-// into Config.Metadata; endpoints the Config has no field for yet
-// (introspection, PAR) are read from the Metadata where they are used.
-func (m *Metadata) fill(c *Config) {
-	if m == nil {
-		return
-	}
-	set := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = v
-		}
-	}
-	set(&c.Endpoint.AuthURL, m.AuthorizationEndpoint)
-	set(&c.Endpoint.TokenURL, m.TokenEndpoint)
-	set(&c.Endpoint.DeviceAuthURL, m.DeviceAuthorizationEndpoint)
-	set(&c.RevocationURL, m.RevocationEndpoint)
-	if c.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect {
-		c.Endpoint.AuthStyle = m.Endpoint().AuthStyle
-	}
-}
-
 // mtlsURL returns the mTLS alias of the endpoint named member
 // ("token_endpoint", ...) if the metadata has one, else def.
 func (m *Metadata) mtlsURL(member, def string) string {

@@ -76,6 +76,9 @@ func (c *Config) authenticate(ctx context.Context, k *call) (*answer, error) {
 	key := styleKey{k.url, c.ClientID}
 	styles := c.styles(st, key, k.oneTime)
 	red := c.redactor(k.params)
+	if a := c.assertionAuth(k.url); a != nil {
+		return c.send(ctx, k, a, red) // never a secret after a refused assertion
+	}
 	var first error
 	for i, style := range styles {
 		a, err := c.send(ctx, k, c.auth(style), red)
@@ -108,6 +111,9 @@ func (c *Config) styles(st *shared, key styleKey, oneTime bool) []oauth2.AuthSty
 	}
 	if c.ClientSecret == "" {
 		return []oauth2.AuthStyle{oauth2.AuthStyleInParams} // public client: client_id only
+	}
+	if s, ok := c.metadataStyle(); ok {
+		return []oauth2.AuthStyle{s}
 	}
 	if s, ok := st.style(key); ok {
 		return []oauth2.AuthStyle{s}
@@ -163,10 +169,11 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	for key, vs := range k.params {
 		params[key] = vs
 	}
-	h := http.Header{}
-	auth.apply(h, params)
-	body, contentType := encodeBody(c.BodyFormat, params)
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, k.url, body)
+	rctx, h, body, contentType, err := c.requestBody(ctx, auth, params)
+	if err != nil {
+		return nil, err
+	}
+	req, err := retryablehttp.NewRequestWithContext(rctx, http.MethodPost, k.url, body)
 	if err != nil {
 		return nil, &ConfigError{Field: k.endpoint + " URL", Reason: "is invalid"}
 	}
@@ -177,6 +184,7 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := c.state().retryClient(c.baseClient(ctx), k.policy).Do(req)
+	red = withAttemptSecrets(red, auth)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

@@ -13,7 +13,7 @@ import (
 // unsupported_token_type) is an *oauth2.RetrieveError; a token the server
 // does not know is not an error (RFC 7009 §2.2).
 func (c *Config) Revoke(ctx context.Context, token, tokenTypeHint string) error {
-	endpoint, err := checkEndpoint("revocation", c.RevocationURL)
+	endpoint, err := checkEndpoint("revocation", c.endpointURL(endpointRevocation))
 	if err != nil {
 		return err
 	}

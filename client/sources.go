@@ -129,7 +129,7 @@ func cacheKey(c *Config, grant, subject string) string {
 	scopes := slices.Clone(c.Scopes)
 	slices.Sort(scopes)
 	parts := map[string]any{
-		"token_url": c.Endpoint.TokenURL,
+		"token_url": c.endpointURL(endpointToken),
 		"client_id": c.ClientID,
 		"scopes":    scopes,
 		"grant":     grant,

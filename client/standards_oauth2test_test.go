@@ -5,20 +5,25 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
-// The standards pieces against oauth2test, the fake server users test with.
+// The standards beyond client secrets through the Config methods against
+// oauth2test, the fake server users test with.
 func TestOAuth2TestStandards(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	const hsSecret = "hs-secret-of-at-least-thirty-two-bytes"
 	srv := oauth2test.NewServer(t, &oauth2test.Options{Clients: []oauth2test.Client{
 		{ID: "svc", Secret: "svc-secret"},
 		{ID: "pk", AuthStyle: oauth2test.AuthPrivateKeyJWT, PublicKey: key.Public()},
-		{ID: "hs", Secret: "hs-secret-of-at-least-thirty-two-bytes", AuthStyle: oauth2test.AuthSecretJWT},
+		{ID: "hs", Secret: hsSecret, AuthStyle: oauth2test.AuthSecretJWT},
 		{ID: "par", Secret: "par-secret", RequirePAR: true, RedirectURIs: []string{"https://app.example/cb"}},
 	}})
 	ctx := context.Background()
@@ -29,62 +34,69 @@ func TestOAuth2TestStandards(t *testing.T) {
 	if m.IntrospectionEndpoint != srv.IntrospectionURL() || m.PushedAuthorizationRequestEndpoint != srv.PARURL() || m.RegistrationEndpoint != srv.RegistrationURL() {
 		t.Fatalf("metadata %+v", m)
 	}
+	pk := &Config{ClientID: "pk", Metadata: m, ClientAssertion: PrivateKeyJWT(key, "k")}
+	hs := &Config{ClientID: "hs", ClientSecret: hsSecret, Metadata: m, ClientAssertion: SecretJWT()}
+	svc := &Config{ClientID: "svc", ClientSecret: "svc-secret", Metadata: m}
 
-	withAuth := func(v url.Values, a ClientAssertion, id, secret string) url.Values {
-		auth, err := clientAssertionParams(ctx, a, assertionRequest{ClientID: id, Secret: secret, Audience: assertionAudience("", m.TokenEndpoint, m.Issuer)})
-		if err != nil {
-			t.Fatal(err)
+	// Client assertions, each request (and each retry) with a fresh one.
+	for _, c := range []*Config{pk, hs} {
+		for i := range 2 {
+			if _, err := c.ClientCredentialsToken(ctx); err != nil {
+				t.Errorf("%s, request %d: %v", c.ClientID, i+1, err)
+			}
 		}
-		for k, vs := range auth {
-			v[k] = vs
-		}
-		return v
-	}
-	for _, c := range []struct {
-		id, secret string
-		a          ClientAssertion
-	}{{"pk", "", PrivateKeyJWT(key, "k")}, {"hs", "hs-secret-of-at-least-thirty-two-bytes", SecretJWT()}} {
-		v := withAuth(url.Values{"grant_type": {"client_credentials"}}, c.a, c.id, c.secret)
-		if st, _, raw := opPost(t, m.TokenEndpoint, v, "", ""); st != http.StatusOK {
-			t.Errorf("%s: HTTP %d %s", c.id, st, raw)
-		}
-		if st, body, _ := opPost(t, m.TokenEndpoint, v, "", ""); st != http.StatusUnauthorized || body["error"] != "invalid_client" {
-			t.Errorf("%s replay: HTTP %d %v; want invalid_client", c.id, st, body)
+		// The server takes the assertion, then its answer is lost: the
+		// retry must carry a new jti, or it is refused as a replay.
+		srv.QueueFault(oauth2test.Fault{Process: true, Status: http.StatusServiceUnavailable, RetryAfter: "0"})
+		if _, err := c.ClientCredentialsToken(ctx); err != nil {
+			t.Errorf("%s, retried after a lost answer: %v", c.ClientID, err)
 		}
 	}
-	if st, _, _ := opPost(t, m.TokenEndpoint, url.Values{"grant_type": {"client_credentials"}}, "hs", "hs-secret-of-at-least-thirty-two-bytes"); st != http.StatusUnauthorized {
-		t.Errorf("secret JWT client with Basic: HTTP %d; want 401", st)
+	if _, err := (&Config{ClientID: "hs", ClientSecret: hsSecret, Endpoint: srv.Endpoint()}).ClientCredentialsToken(ctx); err == nil {
+		t.Error("secret JWT client with its secret in Basic or the body: no error")
 	}
 
-	// Introspection, and token exchange of the introspected token.
-	_, body, _ := opPost(t, m.TokenEndpoint, url.Values{"grant_type": {"client_credentials"}}, "svc", "svc-secret")
-	tok := body["access_token"].(string)
-	if in := opIntrospect(t, m, tok, "svc", "svc-secret", nil); !in.Active || in.ClientID != "svc" {
-		t.Errorf("introspection %+v", in)
+	// Introspection; another client's token is inactive, a value.
+	tok, err := svc.ClientCredentialsToken(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if in := opIntrospect(t, m, tok, "par", "par-secret", nil); in.Active {
-		t.Errorf("another client's token is active: %+v", in)
+	if in, err := svc.Introspect(ctx, tok.AccessToken, "access_token"); err != nil || !in.Active || in.ClientID != "svc" {
+		t.Errorf("introspection %+v, %v", in, err)
 	}
-	v, _ := TokenExchange{SubjectToken: tok, SubjectTokenType: TokenTypeAccessToken}.params()
-	if st, body, raw := opPost(t, m.TokenEndpoint, v, "svc", "svc-secret"); st != http.StatusOK || body["issued_token_type"] != TokenTypeAccessToken {
-		t.Errorf("token exchange: HTTP %d %s", st, raw)
+	if in, err := pk.Introspect(ctx, tok.AccessToken, ""); err != nil || in.Active {
+		t.Errorf("another client's token: %+v, %v; want inactive", in, err)
 	}
 
-	// JWT bearer with the pk client's key.
+	// Token exchange of the introspected token.
+	xt, err := svc.ExchangeToken(ctx, TokenExchange{SubjectToken: tok.AccessToken, SubjectTokenType: TokenTypeAccessToken})
+	if err != nil || IssuedTokenType(xt) != TokenTypeAccessToken {
+		t.Errorf("token exchange: %v, %v", xt, err)
+	}
+
+	// JWT bearer with the pk client's key, one token and a source.
 	as, _ := (&ServiceAccount{Key: key, Issuer: "robot", Subject: "alice", Audience: m.TokenEndpoint}).Assertion(ctx)
-	v, _ = jwtBearerParams(as)
-	if st, _, raw := opPost(t, m.TokenEndpoint, withAuth(v, PrivateKeyJWT(key, ""), "pk", ""), "", ""); st != http.StatusOK {
-		t.Errorf("JWT bearer: HTTP %d %s", st, raw)
+	if _, err := pk.JWTBearerToken(ctx, as); err != nil {
+		t.Errorf("JWT bearer: %v", err)
+	}
+	src := pk.JWTBearerSource(&ServiceAccount{Key: key, Issuer: "robot", Subject: "bob"}, nil)
+	for i := range 2 {
+		tok, err := src.TokenContext(ctx)
+		if err != nil {
+			t.Fatalf("JWT bearer source, token %d: %v", i+1, err)
+		}
+		src.Invalidate(tok)
 	}
 
 	// PAR: the pushed request authorizes; an unpushed one is refused.
-	pv := url.Values{"response_type": {"code"}, "client_id": {"par"}, "redirect_uri": {"https://app.example/cb"}, "state": {"s1"}}
-	st, _, raw := opPost(t, m.PushedAuthorizationRequestEndpoint, pv, "par", "par-secret")
-	uri, _, err := parsePAR(raw)
-	if st != http.StatusCreated || err != nil {
-		t.Fatalf("PAR: HTTP %d %s %v", st, raw, err)
+	par := &Config{ClientID: "par", ClientSecret: "par-secret", Metadata: m, RedirectURL: "https://app.example/cb"}
+	authURL, err := par.PushAuthCodeURL(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
 	}
-	authURL, _ := parAuthURL(m.AuthorizationEndpoint, "par", uri)
+	if q, _ := url.Parse(authURL); len(q.Query()) != 2 {
+		t.Errorf("authorize URL %q carries more than client_id and request_uri", authURL)
+	}
 	cb, err := srv.Authorize(authURL, oauth2test.DefaultUsername, oauth2test.DefaultPassword)
 	if err != nil || cb.Query().Get("code") == "" || cb.Query().Get("state") != "s1" {
 		t.Errorf("PAR authorize: %v, %v", cb, err)
@@ -93,8 +105,11 @@ func TestOAuth2TestStandards(t *testing.T) {
 	if _, err := srv.Authorize(authURL, oauth2test.DefaultUsername, oauth2test.DefaultPassword); err == nil {
 		t.Error("expired request_uri: no error")
 	}
-	if _, err := srv.Authorize(m.AuthorizationEndpoint+"?"+pv.Encode(), oauth2test.DefaultUsername, oauth2test.DefaultPassword); err == nil {
+	if _, err := srv.Authorize(par.AuthCodeURL("s1"), oauth2test.DefaultUsername, oauth2test.DefaultPassword); err == nil {
 		t.Error("unpushed request of a RequirePAR client: no error")
+	}
+	if _, err := (&Config{ClientID: "par", Endpoint: srv.Endpoint()}).PushAuthCodeURL(ctx, "s"); err == nil {
+		t.Error("PushAuthCodeURL without a PAR endpoint: no error")
 	}
 
 	// The protected resource names this server (RFC 9728).
@@ -108,8 +123,8 @@ func TestOAuth2TestStandards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, _, raw := opPost(t, m.TokenEndpoint, url.Values{"grant_type": {"client_credentials"}}, reg.ClientID, reg.ClientSecret); st != http.StatusOK {
-		t.Errorf("registered client: HTTP %d %s", st, raw)
+	if _, err := (&Config{ClientID: reg.ClientID, ClientSecret: reg.ClientSecret, Metadata: m}).ClientCredentialsToken(ctx); err != nil {
+		t.Errorf("registered client: %v", err)
 	}
 	if got, err := reg.Update(ctx, &ClientMetadata{GrantTypes: []string{"client_credentials"}, ClientName: "n"}, nil); err != nil || got.Metadata.ClientName != "n" {
 		t.Errorf("Update: %v %v", got, err)
@@ -119,5 +134,34 @@ func TestOAuth2TestStandards(t *testing.T) {
 	}
 	if _, err := reg.Read(ctx, nil); err == nil {
 		t.Error("Read after Delete: no error")
+	}
+	_ = errors.Is
+	_ = oauth2.AuthStyleAutoDetect
+}
+
+// A server whose metadata requires PAR: AuthCodeURL is refused,
+// PushAuthCodeURL is what works.
+func TestOAuth2TestRequirePAR(t *testing.T) {
+	srv := oauth2test.NewServer(t, &oauth2test.Options{RequirePAR: true, Clients: []oauth2test.Client{
+		{ID: "web", Secret: "web-secret", RedirectURIs: []string{"https://app.example/cb"}},
+	}})
+	ctx := context.Background()
+	m, err := Discover(ctx, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.RequirePushedAuthorizationRequests {
+		t.Fatal("metadata does not require PAR")
+	}
+	conf := &Config{ClientID: "web", ClientSecret: "web-secret", Metadata: m, RedirectURL: "https://app.example/cb"}
+	if _, err := srv.Authorize(conf.AuthCodeURL("s"), oauth2test.DefaultUsername, oauth2test.DefaultPassword); err == nil {
+		t.Error("AuthCodeURL accepted by a server requiring PAR")
+	}
+	authURL, err := conf.PushAuthCodeURL(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb, err := srv.Authorize(authURL, oauth2test.DefaultUsername, oauth2test.DefaultPassword); err != nil || cb.Query().Get("code") == "" {
+		t.Errorf("pushed request: %v, %v", cb, err)
 	}
 }

@@ -20,10 +20,11 @@ import (
 	"github.com/tokenward/tokenward/internal/testenv"
 )
 
-// These tests run the standalone standards pieces (discovery, assertions,
-// parsers, registration) against oidc-provider (testdata/oidc-provider),
-// posting raw token requests where no Config method is wired yet. Under
-// CI=true a missing provider fails them.
+// These tests run the standards beyond client secrets (discovery,
+// client assertions, JWT bearer, token exchange, introspection, PAR,
+// resource indicators, RAR, registration) end to end through the Config
+// methods against oidc-provider (testdata/oidc-provider). Under CI=true
+// a missing provider fails them.
 
 func testKey(t *testing.T) crypto.Signer {
 	t.Helper()
@@ -40,7 +41,8 @@ func testKey(t *testing.T) crypto.Signer {
 }
 
 // opPost posts form v to rawURL, with HTTP Basic when user is not empty,
-// and returns the status and the decoded JSON body.
+// and returns the status and the decoded JSON body. It is for what no
+// Config does on purpose, such as replaying an assertion.
 func opPost(t *testing.T, rawURL string, v url.Values, user, pass string) (int, map[string]any, []byte) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, rawURL, strings.NewReader(v.Encode()))
@@ -72,36 +74,25 @@ func opDiscover(t *testing.T) *Metadata {
 	return m
 }
 
-// opaqueToken gets an opaque (introspectable) access token for svc.
-func opaqueToken(t *testing.T, m *Metadata, extra ...RequestOption) (string, map[string]any) {
-	t.Helper()
-	v := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}
-	Resource(testenv.ResourceOpaque).setParam(v)
-	for _, o := range extra {
-		o.setParam(v)
-	}
-	st, body, raw := opPost(t, m.TokenEndpoint, v, testenv.SvcClientID, testenv.SvcClientSecret)
-	if st != http.StatusOK {
-		t.Fatalf("client_credentials: HTTP %d %s", st, raw)
-	}
-	return body["access_token"].(string), body
+// svcConfig is the provider's machine client, configured by Metadata
+// alone.
+func svcConfig(m *Metadata) *Config {
+	return &Config{ClientID: testenv.SvcClientID, ClientSecret: testenv.SvcClientSecret, Metadata: m, Scopes: []string{"api:read"}}
 }
 
-func opIntrospect(t *testing.T, m *Metadata, token, user, pass string, auth url.Values) *Introspection {
+// pkjwtConfig is the private_key_jwt client.
+func pkjwtConfig(t *testing.T, m *Metadata) *Config {
+	return &Config{ClientID: testenv.PKJWTClientID, Metadata: m, ClientAssertion: PrivateKeyJWT(testKey(t), testenv.PKJWTKeyID)}
+}
+
+// opaqueToken gets an opaque (introspectable) access token for svc.
+func opaqueToken(t *testing.T, m *Metadata, extra ...RequestOption) *oauth2.Token {
 	t.Helper()
-	v := introspectionParams(token, "access_token")
-	for k, vs := range auth {
-		v[k] = vs
-	}
-	st, _, raw := opPost(t, m.IntrospectionEndpoint, v, user, pass)
-	if st != http.StatusOK {
-		t.Fatalf("introspection: HTTP %d %s", st, raw)
-	}
-	in, err := parseIntrospection(raw)
+	tok, err := svcConfig(m).ClientCredentialsToken(context.Background(), append([]RequestOption{Resource(testenv.ResourceOpaque)}, extra...)...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("client_credentials: %v", err)
 	}
-	return in
+	return tok
 }
 
 func TestOIDCProviderDiscovery(t *testing.T) {
@@ -131,8 +122,14 @@ func TestOIDCProviderDiscovery(t *testing.T) {
 	if got := m.Endpoint(); got.TokenURL != ep.Token || got.AuthStyle != oauth2.AuthStyleAutoDetect {
 		t.Errorf("Endpoint() = %+v", got)
 	}
-	if got, _ := chooseAuthMethod(m.TokenEndpointAuthMethodsSupported, true, false); got != authAssertion {
-		t.Errorf("chooser with an assertion: %v", got)
+	// A Config with Metadata alone (no URL of its own) works, and is not modified.
+	conf := svcConfig(m)
+	before := *conf
+	if _, err := conf.ClientCredentialsToken(context.Background(), Resource(testenv.ResourceOpaque)); err != nil {
+		t.Fatalf("client_credentials with Metadata only: %v", err)
+	}
+	if conf.Endpoint != before.Endpoint || conf.RevocationURL != "" || conf.IntrospectionURL != "" || conf.PARURL != "" {
+		t.Errorf("the Config was modified: %+v", conf)
 	}
 	// oidc-provider serves both documents; the OIDC one must agree.
 	resp, err := http.Get(m.Issuer + testenv.PathDiscovery)
@@ -154,62 +151,76 @@ func TestOIDCProviderDiscovery(t *testing.T) {
 func TestOIDCProviderClientAssertions(t *testing.T) {
 	m := opDiscover(t)
 	key := testKey(t)
+	ctx := context.Background()
 	tests := []struct {
-		name, clientID, secret string
-		a                      ClientAssertion
-		aud                    []string
+		name, clientID, secret, aud string
+		a                           ClientAssertion
 	}{
-		{"private_key_jwt, aud token endpoint and issuer", testenv.PKJWTClientID, "", PrivateKeyJWT(key, testenv.PKJWTKeyID),
-			assertionAudience("", m.TokenEndpoint, m.Issuer)},
-		{"private_key_jwt, aud issuer", testenv.PKJWTClientID, "", PrivateKeyJWT(key, testenv.PKJWTKeyID), []string{m.Issuer}},
-		{"private_key_jwt, no kid", testenv.PKJWTClientID, "", PrivateKeyJWT(key, ""), []string{m.Issuer}},
-		{"client_secret_jwt", testenv.SecretJWTClientID, testenv.SecretJWTClientSecret, SecretJWT(), []string{m.Issuer}},
-		{"AssertionFunc", testenv.PKJWTClientID, "", AssertionFunc(func(ctx context.Context, aud string) (string, error) {
+		{"private_key_jwt, aud token endpoint and issuer", testenv.PKJWTClientID, "", "", PrivateKeyJWT(key, testenv.PKJWTKeyID)},
+		{"private_key_jwt, aud issuer", testenv.PKJWTClientID, "", m.Issuer, PrivateKeyJWT(key, testenv.PKJWTKeyID)},
+		{"private_key_jwt, no kid", testenv.PKJWTClientID, "", "", PrivateKeyJWT(key, "")},
+		{"client_secret_jwt", testenv.SecretJWTClientID, testenv.SecretJWTClientSecret, "", SecretJWT()},
+		{"AssertionFunc", testenv.PKJWTClientID, "", m.Issuer, AssertionFunc(func(ctx context.Context, aud string) (string, error) {
 			return PrivateKeyJWT(key, testenv.PKJWTKeyID).assertion(ctx, assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{aud}})
-		}), []string{m.Issuer}},
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			auth, err := clientAssertionParams(context.Background(), tt.a, assertionRequest{ClientID: tt.clientID, Secret: tt.secret, Audience: tt.aud})
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}, "client_id": {tt.clientID}}
-			for k, vs := range auth {
-				v[k] = vs
-			}
-			st, body, raw := opPost(t, m.TokenEndpoint, v, "", "")
-			if st != http.StatusOK || body["access_token"] == nil {
-				t.Fatalf("HTTP %d %s", st, raw)
-			}
-			// A replayed assertion is refused: each request needs a fresh one.
-			st, body, _ = opPost(t, m.TokenEndpoint, v, "", "")
-			if st != http.StatusUnauthorized || body["error"] != "invalid_client" {
-				t.Errorf("replay: HTTP %d %v; want 401 invalid_client", st, body)
+			conf := &Config{ClientID: tt.clientID, ClientSecret: tt.secret, Metadata: m, ClientAssertion: tt.a, AssertionAudience: tt.aud,
+				Scopes: []string{"api:read"}}
+			for i := range 2 { // the second request needs a fresh assertion
+				if _, err := conf.ClientCredentialsToken(ctx); err != nil {
+					t.Fatalf("request %d: %v", i+1, err)
+				}
 			}
 		})
 	}
-	// Another key is refused.
-	other := mustKey(ecdsaP256())
-	auth, _ := clientAssertionParams(context.Background(), PrivateKeyJWT(other, testenv.PKJWTKeyID),
+	// What makes a fresh assertion per request necessary: a replay is refused.
+	auth, _ := clientAssertionParams(ctx, PrivateKeyJWT(key, testenv.PKJWTKeyID),
 		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
 	v := url.Values{"grant_type": {"client_credentials"}, "client_id": {testenv.PKJWTClientID}}
 	for k, vs := range auth {
 		v[k] = vs
 	}
+	if st, _, raw := opPost(t, m.TokenEndpoint, v, "", ""); st != http.StatusOK {
+		t.Fatalf("first use: HTTP %d %s", st, raw)
+	}
 	if st, body, _ := opPost(t, m.TokenEndpoint, v, "", ""); st != http.StatusUnauthorized || body["error"] != "invalid_client" {
-		t.Errorf("wrong key: HTTP %d %v; want 401 invalid_client", st, body)
+		t.Errorf("replay: HTTP %d %v; want 401 invalid_client", st, body)
+	}
+	// client_secret_jwt chosen from the metadata: the sjwt client announces
+	// no method of its own, so only SecretJWT set explicitly works; with
+	// only its secret, auto-detection tries Basic and the body and fails.
+	if _, err := (&Config{ClientID: testenv.SecretJWTClientID, ClientSecret: testenv.SecretJWTClientSecret, Metadata: m}).ClientCredentialsToken(ctx); err == nil {
+		t.Error("client_secret_jwt client with its secret in Basic or the body: no error")
+	}
+	// Another key is refused, and the secret is never tried after it.
+	ct := &countingTransport{base: http.DefaultTransport}
+	conf := &Config{ClientID: testenv.PKJWTClientID, ClientSecret: "a-secret-never-sent", Metadata: m, HTTPClient: &http.Client{Transport: ct},
+		ClientAssertion: PrivateKeyJWT(mustKey(ecdsaP256()), testenv.PKJWTKeyID)}
+	_, err := conf.ClientCredentialsToken(ctx)
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+		t.Errorf("wrong key: %v; want invalid_client", err)
+	}
+	if n := ct.n.Load(); n != 1 {
+		t.Errorf("wrong key: %d requests; want 1 (no downgrade to the secret)", n)
 	}
 }
 
 func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 	m := opDiscover(t)
+	ctx := context.Background()
 	details := json.RawMessage(`[{"type":"` + testenv.RARType + `","instructedAmount":{"currency":"EUR","amount":"12.30"}}]`)
-	tok, body := opaqueToken(t, m, AuthorizationDetails(details))
-	if ad, _ := body["authorization_details"].([]any); len(ad) != 1 {
-		t.Errorf("token response authorization_details %v; want the one detail", body["authorization_details"])
+	tok := opaqueToken(t, m, AuthorizationDetails(details))
+	if ad, _ := tok.Extra("authorization_details").([]any); len(ad) != 1 {
+		t.Errorf("token response authorization_details %v; want the one detail", tok.Extra("authorization_details"))
 	}
-	in := opIntrospect(t, m, tok, testenv.SvcClientID, testenv.SvcClientSecret, nil)
+	conf := svcConfig(m)
+	in, err := conf.Introspect(ctx, tok.AccessToken, "access_token")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !in.Active || in.ClientID != testenv.SvcClientID || in.Scope != "api:read" || in.Expiry.Before(time.Now()) ||
 		len(in.Audience) != 1 || in.Audience[0] != testenv.ResourceOpaque || in.Issuer != m.Issuer || in.TokenType != "Bearer" {
 		t.Errorf("introspection %+v", in)
@@ -217,131 +228,194 @@ func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 	if ad, _ := in.Extra["authorization_details"].([]any); len(ad) != 1 {
 		t.Errorf("introspection authorization_details %v", in.Extra["authorization_details"])
 	}
+	// Introspection with a client assertion (this provider lets any
+	// authenticated client introspect).
+	if in, err := pkjwtConfig(t, m).Introspect(ctx, tok.AccessToken, ""); err != nil || !in.Active || in.ClientID != testenv.SvcClientID {
+		t.Errorf("introspection as the private_key_jwt client: %+v, %v", in, err)
+	}
 	// Revoked: Active false is a value.
-	if st, _, raw := opPost(t, m.RevocationEndpoint, url.Values{"token": {tok}}, testenv.SvcClientID, testenv.SvcClientSecret); st != http.StatusOK {
-		t.Fatalf("revocation: HTTP %d %s", st, raw)
+	if err := conf.Revoke(ctx, tok.AccessToken, "access_token"); err != nil {
+		t.Fatalf("revocation: %v", err)
 	}
-	if in := opIntrospect(t, m, tok, testenv.SvcClientID, testenv.SvcClientSecret, nil); in.Active {
-		t.Errorf("revoked token is active: %+v", in)
+	if in, err := conf.Introspect(ctx, tok.AccessToken, "access_token"); err != nil || in.Active {
+		t.Errorf("revoked token: %+v, %v; want inactive", in, err)
 	}
-	// A detail the server's policy rejects.
-	v := url.Values{"grant_type": {"client_credentials"}}
-	AuthorizationDetails(json.RawMessage(`[{"type":"` + testenv.RARType + `","instructedAmount":{"amount":5}}]`)).setParam(v)
-	Resource(testenv.ResourceOpaque).setParam(v)
-	if st, body, _ := opPost(t, m.TokenEndpoint, v, testenv.SvcClientID, testenv.SvcClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_authorization_details" {
-		t.Errorf("bad details: HTTP %d %v; want invalid_authorization_details", st, body)
-	}
-	// An unknown resource indicator.
-	v = url.Values{"grant_type": {"client_credentials"}}
-	Resource("urn:example:unknown").setParam(v)
-	if st, body, _ := opPost(t, m.TokenEndpoint, v, testenv.SvcClientID, testenv.SvcClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_target" {
-		t.Errorf("unknown resource: HTTP %d %v; want invalid_target", st, body)
+	// A detail the server's policy rejects, and an unknown resource indicator.
+	for _, tt := range []struct {
+		name string
+		opts []RequestOption
+		want string
+	}{
+		{"bad details", []RequestOption{Resource(testenv.ResourceOpaque),
+			AuthorizationDetails(json.RawMessage(`[{"type":"` + testenv.RARType + `","instructedAmount":{"amount":5}}]`))}, "invalid_authorization_details"},
+		{"unknown resource", []RequestOption{Resource("urn:example:unknown")}, "invalid_target"},
+	} {
+		_, err := conf.ClientCredentialsToken(ctx, tt.opts...)
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != tt.want {
+			t.Errorf("%s: %v; want %s", tt.name, err, tt.want)
+		}
 	}
 }
 
 func TestOIDCProviderPAR(t *testing.T) {
 	m := opDiscover(t)
+	if !strings.Contains(string(m.Raw), "pushed_authorization_request_endpoint") {
+		t.Fatal("no PAR endpoint announced")
+	}
+	conf := &Config{ClientID: testenv.PARClientID, ClientSecret: testenv.PARClientSecret, Metadata: m,
+		RedirectURL: testenv.PARRedirectURI, Scopes: []string{"openid", "api:read"}}
 	verifier := oauth2.GenerateVerifier()
-	v := url.Values{"response_type": {"code"}, "client_id": {testenv.PARClientID}, "redirect_uri": {testenv.PARRedirectURI},
-		"scope": {"openid api:read"}, "state": {"st-123"}}
-	S256Challenge(verifier).setParam(v)
-	Resource(testenv.ResourceJWT).setParam(v)
-	st, _, raw := opPost(t, m.PushedAuthorizationRequestEndpoint, v, testenv.PARClientID, testenv.PARClientSecret)
-	if st != http.StatusCreated {
-		t.Fatalf("PAR: HTTP %d %s", st, raw)
-	}
-	requestURI, exp, err := parsePAR(raw)
-	if err != nil || !strings.HasPrefix(requestURI, "urn:ietf:params:oauth:request_uri:") || exp <= 0 {
-		t.Fatalf("parsePAR: %q %v %v", requestURI, exp, err)
-	}
-	authURL, err := parAuthURL(m.AuthorizationEndpoint, testenv.PARClientID, requestURI)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	authURL, err := conf.PushAuthCodeURL(ctx, "st-123", S256Challenge(verifier), Resource(testenv.ResourceJWT))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q, _ := url.Parse(authURL); len(q.Query()) != 2 {
+	q, _ := url.Parse(authURL)
+	if len(q.Query()) != 2 || !strings.HasPrefix(q.Query().Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
 		t.Errorf("authorize URL %q carries more than client_id and request_uri", authURL)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	cb, err := testenv.Login(ctx, authURL, testenv.PARRedirectURI, "par-user")
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
-	if cb.Query().Get("state") != "st-123" || cb.Query().Get("code") == "" || cb.Query().Get("iss") != m.Issuer {
-		t.Fatalf("callback %s", cb)
+	code, err := ParseCallback(cb.String(), "st-123")
+	if err != nil || cb.Query().Get("iss") != m.Issuer {
+		t.Fatalf("callback %s: %v", cb, err)
 	}
-	tv := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {testenv.PARRedirectURI}}
-	Verifier(verifier).setParam(tv)
-	if st, body, raw := opPost(t, m.TokenEndpoint, tv, testenv.PARClientID, testenv.PARClientSecret); st != http.StatusOK || body["access_token"] == nil {
-		t.Errorf("code exchange: HTTP %d %s", st, raw)
+	tok, err := conf.Exchange(ctx, code, Verifier(verifier), Resource(testenv.ResourceJWT))
+	if err != nil {
+		t.Fatalf("code exchange: %v", err)
 	}
-	// Without PAR the client is refused.
-	direct := m.AuthorizationEndpoint + "?" + v.Encode()
-	cb, err = testenv.Login(ctx, direct, testenv.PARRedirectURI, "par-user")
+	var claims struct {
+		Aud any `json:"aud"`
+	}
+	if !jwtClaims(tok.AccessToken, 0, &claims) || claims.Aud != testenv.ResourceJWT {
+		t.Errorf("access token aud %v; want the resource indicator %s", claims.Aud, testenv.ResourceJWT)
+	}
+	// Without PAR the client is refused: AuthCodeURL is not for this server.
+	cb, err = testenv.Login(ctx, conf.AuthCodeURL("st-123", S256Challenge(verifier)), testenv.PARRedirectURI, "par-user")
 	if err == nil || cb == nil || cb.Query().Get("error") != "invalid_request" {
 		t.Errorf("unpushed request: %v, %v; want invalid_request", cb, err)
+	}
+	// PAR with a client assertion, and a pushed request the server refuses.
+	// The pkjwt client may not use the code grant: authenticated by its
+	// assertion, then refused for what it asks.
+	_, err = pkjwtConfig(t, m).PushAuthCodeURL(ctx, "s")
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode == "" || re.ErrorCode == "invalid_client" {
+		t.Errorf("PAR by a client without the code grant: %v; want a refusal after authentication", err)
+	} else {
+		t.Logf("PAR refusal: %s", re.ErrorCode)
 	}
 }
 
 func TestOIDCProviderTokenExchange(t *testing.T) {
 	m := opDiscover(t)
-	subject, _ := opaqueToken(t, m)
-	v, err := TokenExchange{SubjectToken: subject, SubjectTokenType: TokenTypeAccessToken, RequestedTokenType: TokenTypeAccessToken}.params()
+	ctx := context.Background()
+	subject := opaqueToken(t, m)
+	conf := &Config{ClientID: testenv.TokenExchangeClientID, ClientSecret: testenv.TokenExchangeClientSecret, Metadata: m, Scopes: []string{"api:read"}}
+	tok, err := conf.ExchangeToken(ctx, TokenExchange{SubjectToken: subject.AccessToken, SubjectTokenType: TokenTypeAccessToken, RequestedTokenType: TokenTypeAccessToken})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("exchange: %v", err)
 	}
-	v.Set("scope", "api:read")
-	st, body, raw := opPost(t, m.TokenEndpoint, v, testenv.TokenExchangeClientID, testenv.TokenExchangeClientSecret)
-	if st != http.StatusOK || body["issued_token_type"] != TokenTypeAccessToken {
-		t.Fatalf("exchange: HTTP %d %s", st, raw)
+	if got := IssuedTokenType(tok); got != TokenTypeAccessToken {
+		t.Errorf("IssuedTokenType = %q; want %q", got, TokenTypeAccessToken)
 	}
-	in := opIntrospect(t, m, body["access_token"].(string), testenv.TokenExchangeClientID, testenv.TokenExchangeClientSecret, nil)
-	if !in.Active || in.ClientID != testenv.TokenExchangeClientID || in.Extra["subject_client_id"] != testenv.SvcClientID {
-		t.Errorf("exchanged token %+v", in)
+	in, err := conf.Introspect(ctx, tok.AccessToken, "")
+	if err != nil || !in.Active || in.ClientID != testenv.TokenExchangeClientID || in.Extra["subject_client_id"] != testenv.SvcClientID {
+		t.Errorf("exchanged token %+v, %v", in, err)
 	}
-	v.Set("subject_token", "not-a-token")
-	if st, body, _ := opPost(t, m.TokenEndpoint, v, testenv.TokenExchangeClientID, testenv.TokenExchangeClientSecret); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
-		t.Errorf("bad subject: HTTP %d %v; want invalid_grant", st, body)
+	_, err = conf.ExchangeToken(ctx, TokenExchange{SubjectToken: "not-a-token", SubjectTokenType: TokenTypeAccessToken})
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Errorf("bad subject: %v; want invalid_grant", err)
 	}
+
+	// The source: its subject comes from another source, asked again at
+	// every renewal, and the exchanged token never outlives it.
+	subjects := &subjectSource{t: t, m: m, life: 2 * time.Minute}
+	src := conf.TokenExchangeSource(subjects, TokenExchange{RequestedTokenType: TokenTypeAccessToken}, nil)
+	var last string
+	for i := range 2 {
+		tok, err := src.TokenContext(ctx)
+		if err != nil {
+			t.Fatalf("source, token %d: %v", i+1, err)
+		}
+		if tok.AccessToken == last {
+			t.Errorf("source, token %d: not renewed", i+1)
+		}
+		last = tok.AccessToken
+		if !tok.Expiry.Equal(subjects.last.Expiry) {
+			t.Errorf("source, token %d: expiry %v; want the subject's %v", i+1, tok.Expiry, subjects.last.Expiry)
+		}
+		if in, err := conf.Introspect(ctx, tok.AccessToken, ""); err != nil || in.Extra["subject_client_id"] != testenv.SvcClientID {
+			t.Errorf("source, token %d: %+v, %v", i+1, in, err)
+		}
+		src.Invalidate(tok) // as a resource server's 401 would
+	}
+	if subjects.n != 2 {
+		t.Errorf("subject asked %d times; want 2 (once per renewal)", subjects.n)
+	}
+}
+
+// subjectSource hands out a new opaque svc token each time, with the
+// given lifetime.
+type subjectSource struct {
+	t    *testing.T
+	m    *Metadata
+	life time.Duration
+	n    int
+	last *oauth2.Token
+}
+
+func (s *subjectSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	s.n++
+	tok := opaqueToken(s.t, s.m)
+	tok.Expiry = time.Now().Add(s.life).Round(time.Second)
+	s.last = tok
+	return tok, nil
 }
 
 func TestOIDCProviderJWTBearer(t *testing.T) {
 	m := opDiscover(t)
+	ctx := context.Background()
 	key := testKey(t)
+	conf := pkjwtConfig(t, m)
+	conf.Scopes = []string{"api:read"}
 	sa := &ServiceAccount{Key: key, KeyID: testenv.PKJWTKeyID, Issuer: testenv.ServiceAccountIssuer, Subject: "alice", Audience: m.Issuer}
-	assertion, err := sa.Assertion(context.Background())
+	assertion, err := sa.Assertion(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := jwtBearerParams(assertion)
-	v.Set("scope", "api:read")
-	v.Set("client_id", testenv.PKJWTClientID)
-	auth, _ := clientAssertionParams(context.Background(), PrivateKeyJWT(key, testenv.PKJWTKeyID),
-		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
-	for k, vs := range auth {
-		v[k] = vs
+	tok, err := conf.JWTBearerToken(ctx, assertion)
+	if err != nil {
+		t.Fatalf("JWT bearer: %v", err)
 	}
-	st, body, raw := opPost(t, m.TokenEndpoint, v, "", "")
-	if st != http.StatusOK || body["access_token"] == nil {
-		t.Fatalf("JWT bearer: HTTP %d %s", st, raw)
+	if in, err := conf.Introspect(ctx, tok.AccessToken, ""); err != nil || !in.Active || in.Extra["assertion_sub"] != "alice" {
+		t.Errorf("introspection %+v, %v", in, err)
 	}
-	auth, _ = clientAssertionParams(context.Background(), PrivateKeyJWT(key, testenv.PKJWTKeyID),
-		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
-	auth.Set("client_id", testenv.PKJWTClientID)
-	if in := opIntrospect(t, m, body["access_token"].(string), "", "", auth); !in.Active || in.Extra["assertion_sub"] != "alice" {
-		t.Errorf("introspection %+v", in)
+	// The source signs a fresh assertion for each token, its audience
+	// taken from the Config (token endpoint and issuer).
+	src := conf.JWTBearerSource(&ServiceAccount{Key: key, KeyID: testenv.PKJWTKeyID, Issuer: testenv.ServiceAccountIssuer, Subject: "bob"}, nil)
+	for i := range 2 {
+		tok, err := src.TokenContext(ctx)
+		if err != nil {
+			t.Fatalf("source, token %d: %v", i+1, err)
+		}
+		if in, err := conf.Introspect(ctx, tok.AccessToken, ""); err != nil || in.Extra["assertion_sub"] != "bob" {
+			t.Errorf("source token %d: %+v, %v", i+1, in, err)
+		}
+		src.Invalidate(tok)
 	}
 	// An assertion from another issuer is refused.
 	sa.Issuer = "intruder@tokenward.test"
-	bad, _ := sa.Assertion(context.Background())
-	v.Set("assertion", bad)
-	auth, _ = clientAssertionParams(context.Background(), PrivateKeyJWT(key, testenv.PKJWTKeyID),
-		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
-	for k, vs := range auth {
-		v[k] = vs
-	}
-	if st, body, _ := opPost(t, m.TokenEndpoint, v, "", ""); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
-		t.Errorf("foreign assertion: HTTP %d %v; want invalid_grant", st, body)
+	bad, _ := sa.Assertion(ctx)
+	_, err = conf.JWTBearerToken(ctx, bad)
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Errorf("foreign assertion: %v; want invalid_grant", err)
 	}
 }
 
@@ -359,10 +433,9 @@ func TestOIDCProviderRegistration(t *testing.T) {
 		t.Fatalf("registration %+v", reg)
 	}
 	// The new client works.
-	v := url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}}
-	Resource(testenv.ResourceOpaque).setParam(v)
-	if st, _, raw := opPost(t, m.TokenEndpoint, v, reg.ClientID, reg.ClientSecret); st != http.StatusOK {
-		t.Errorf("client_credentials as the new client: HTTP %d %s", st, raw)
+	nc := &Config{ClientID: reg.ClientID, ClientSecret: reg.ClientSecret, Metadata: m, Scopes: []string{"api:read"}}
+	if _, err := nc.ClientCredentialsToken(ctx, Resource(testenv.ResourceOpaque)); err != nil {
+		t.Errorf("client_credentials as the new client: %v", err)
 	}
 	got, err := reg.Read(ctx, nil)
 	if err != nil || got.ClientID != reg.ClientID || got.Metadata.ClientName != "tokenward test" {

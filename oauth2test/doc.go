@@ -33,7 +33,8 @@
 // ([AuthSecretJWT]); assertions are checked for signature, iss and sub, aud,
 // exp and jti replay. The token endpoint also serves [GrantJWTBearer] and
 // [GrantTokenExchange]; [Server.IntrospectionURL], [Server.PARURL] (with
-// [Client.RequirePAR]) and [Server.RegistrationURL] serve introspection,
+// [Client.RequirePAR], or [Options.RequirePAR] for every client) and
+// [Server.RegistrationURL] serve introspection,
 // pushed authorization requests and dynamic registration with RFC 7592
 // management, all announced in the metadata; [ResourceMetadataPath] describes
 // the protected resource.

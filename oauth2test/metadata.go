@@ -21,6 +21,7 @@ type metadata struct {
 
 	IntrospectionEndpoint              string   `json:"introspection_endpoint"`
 	PushedAuthorizationRequestEndpoint string   `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
 	RegistrationEndpoint               string   `json:"registration_endpoint"`
 	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 }
@@ -53,6 +54,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		},
 		IntrospectionEndpoint:              s.IntrospectionURL(),
 		PushedAuthorizationRequestEndpoint: s.PARURL(),
+		RequirePushedAuthorizationRequests: s.requirePAR,
 		RegistrationEndpoint:               s.RegistrationURL(),
 		TokenEndpointAuthSigningAlgs:       []string{"RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA", "HS256"},
 		TokenEndpointAuthMethodsSupported:  authMethods,

@@ -77,4 +77,9 @@ type Options struct {
 	// AutoApproveUser, if set, makes GET /authorize redirect at once as if
 	// this user had logged in and approved, without showing the login form.
 	AutoApproveUser string
+
+	// RequirePAR makes every client use pushed authorization requests, as
+	// Client.RequirePAR does for one, and the metadata announce
+	// require_pushed_authorization_requests (RFC 9126 section 5).
+	RequirePAR bool
 }

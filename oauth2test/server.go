@@ -29,6 +29,7 @@ type Server struct {
 	deviceCodeLifetime time.Duration
 	refreshLifetime    time.Duration
 	autoApproveUser    string
+	requirePAR         bool
 
 	mu            sync.Mutex
 	offset        time.Duration // added to clock by Advance
@@ -87,6 +88,7 @@ func newServer(opts *Options) (*Server, error) {
 		deviceCodeLifetime: opts.DeviceCodeLifetime,
 		refreshLifetime:    opts.RefreshTokenLifetime,
 		autoApproveUser:    opts.AutoApproveUser,
+		requirePAR:         opts.RequirePAR,
 		clients:            map[string]*Client{},
 		users:              map[string]string{},
 		access:             map[string]*accessToken{},

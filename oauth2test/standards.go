@@ -312,7 +312,7 @@ func (s *Server) pushedParams(params url.Values) (out url.Values, msg string) {
 		if p := st.pushed[params.Get(pushedMarker)]; p != nil && p.clientID == params.Get("client_id") {
 			return params, ""
 		}
-		if c := s.clients[params.Get("client_id")]; c != nil && c.RequirePAR {
+		if c := s.clients[params.Get("client_id")]; c != nil && (c.RequirePAR || s.requirePAR) {
 			return nil, "this client must use pushed authorization requests"
 		}
 		return params, ""

@@ -20,6 +20,10 @@ type metadata struct {
 	TokenEndpoint               string `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
 	RevocationEndpoint          string `json:"revocation_endpoint"`
+	// PAR (RFC 9126): login pushes its authorization request when the
+	// server requires it.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 }
 
 // metadataURLs returns where the metadata of issuer may be: the RFC 8414
@@ -183,5 +187,8 @@ func resolveEndpoints(ctx context.Context, hc *http.Client, p *Profile) (*Profil
 	set(&q.TokenURL, md.TokenEndpoint)
 	set(&q.DeviceAuthURL, md.DeviceAuthorizationEndpoint)
 	set(&q.RevocationURL, md.RevocationEndpoint)
+	if md.RequirePushedAuthorizationRequests {
+		q.parURL = md.PushedAuthorizationRequestEndpoint
+	}
 	return &q, nil
 }

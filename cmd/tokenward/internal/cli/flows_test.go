@@ -132,3 +132,22 @@ func TestLoginDeviceNonTerminal(t *testing.T) {
 		t.Fatalf("output (no QR or spinner off a terminal):\n%s", s)
 	}
 }
+
+// A server whose metadata requires pushed authorization requests (RFC
+// 9126): login pushes, and the browser sees only client_id and
+// request_uri.
+func TestLoginPushedAuthorizationRequest(t *testing.T) {
+	e := newTestEnv(t)
+	srv := oauth2test.NewServer(t, &oauth2test.Options{RequirePAR: true, Clients: []oauth2test.Client{{
+		ID: "pub", AuthStyle: oauth2test.AuthNone, RequirePKCE: true,
+	}}})
+	e.mustRun("", "profile", "add", "par", "--issuer", srv.URL, "--client-id", "pub", "--grant", "authorization_code", "--no-client-secret")
+	e.open = browserVia(t, srv, false)
+	out := e.mustRun("", "login", "-p", "par", "--timeout", "10s")
+	if !strings.Contains(out, "Logged in") {
+		t.Fatalf("login output:\n%s", out)
+	}
+	if got := srv.LastTokenRequest().Params["code_verifier"]; got == "" {
+		t.Fatal("no code_verifier sent")
+	}
+}

@@ -78,9 +78,15 @@ func (a *App) browserLogin(ctx context.Context, conf *client.Config, p *Profile,
 	verifier := oauth2.GenerateVerifier()
 	opts := p.authParams()
 	var authURL string
-	if implicit {
+	switch {
+	case implicit:
 		authURL = cc.ImplicitURL(state, opts...)
-	} else {
+	case cc.PARURL != "": // the server takes pushed requests only (RFC 9126)
+		authURL, err = cc.PushAuthCodeURL(ctx, state, append(opts, client.S256Challenge(verifier))...)
+		if err != nil {
+			return nil, at("the PAR endpoint", "--issuer", cc.PARURL, err)
+		}
+	default:
 		authURL = cc.AuthCodeURL(state, append(opts, client.S256Challenge(verifier))...)
 	}
 

@@ -64,6 +64,10 @@ type Profile struct {
 	HasSecret bool `json:"has_secret,omitempty"`
 	// Preset records the preset the profile was made from, for display.
 	Preset string `json:"preset,omitempty"`
+
+	// parURL is the PAR endpoint of an issuer that requires pushed
+	// authorization requests; set by discovery, never stored.
+	parURL string
 }
 
 var profileNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

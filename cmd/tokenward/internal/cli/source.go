@@ -33,6 +33,7 @@ func (a *App) clientConfig(ctx context.Context, name string, p *Profile) (*clien
 			DeviceAuthURL: rp.DeviceAuthURL,
 			AuthStyle:     p.authStyle(),
 		},
+		PARURL:     rp.parURL,
 		Scopes:     p.Scopes,
 		BodyFormat: p.bodyFormat(),
 		Params:     p.params(),
