@@ -17,8 +17,8 @@ import (
 // EnvDBus is the variable [Keyring] sets to its private session bus.
 const EnvDBus = "DBUS_SESSION_BUS_ADDRESS"
 
-// KeyringPassword unlocks the login keyring that [Keyring] creates.
-const KeyringPassword = "ci-keyring-pass"
+// keyringPassword unlocks the login keyring that [Keyring] creates.
+const keyringPassword = "ci-keyring-pass"
 
 // The keyring shared by this test binary: a process has one session-bus address, so it is
 // started once by the first call to [Keyring] and stopped by [Run]. Package-level because it is
@@ -119,7 +119,7 @@ func startKeyring() (addr string, stop func(), err error) {
 	gk := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	gk.Env = append(os.Environ(), EnvDBus+"="+addr,
 		"XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_RUNTIME_DIR="+filepath.Join(dir, "run"))
-	gk.Stdin = strings.NewReader(KeyringPassword)
+	gk.Stdin = strings.NewReader(keyringPassword)
 	if err := gk.Start(); err != nil {
 		return "", nil, fmt.Errorf("testenv: starting gnome-keyring-daemon: %v", err)
 	}

@@ -22,9 +22,9 @@ import (
 // is set, [OIDCProvider] uses it instead of starting one.
 const EnvIssuer = "OIDC_ISSUER"
 
-// OIDCDir is the directory of the oidc-provider fixture (server.mjs), relative to the
+// oidcDir is the directory of the oidc-provider fixture (server.mjs), relative to the
 // repository root.
-const OIDCDir = "testdata/oidc-provider"
+const oidcDir = "testdata/oidc-provider"
 
 // oidcStartTimeout bounds how long node may take to print its issuer.
 const oidcStartTimeout = 30 * time.Second
@@ -43,15 +43,19 @@ var oidc struct {
 // otherwise node is started on a free loopback port, once per test binary when the package's
 // TestMain calls [Main] (or [Run]), else for tb alone (stopped when tb ends). Its discovery
 // document must answer within 2 s and name the issuer. When node or the fixture's node_modules
-// (npm ci, which scripts/test.sh runs) are missing, or the provider does not answer, the test
-// fails under CI and is skipped otherwise.
+// (npm ci, which scripts/test.sh runs) are missing, or $OIDC_ISSUER does not answer, the test
+// fails under CI and is skipped otherwise; a provider that is installed but does not start
+// fails it everywhere.
 func OIDCProvider(tb testing.TB) string {
 	tb.Helper()
 	iss := strings.TrimRight(os.Getenv(EnvIssuer), "/")
 	if iss == "" {
 		var err error
-		if iss, err = startedIssuer(tb); err != nil {
+		if iss, err = startedIssuer(tb); errors.Is(err, errNoNode) {
 			unavailable(tb, "oidc-provider: "+err.Error())
+			return ""
+		} else if err != nil {
+			tb.Fatalf("testenv: oidc-provider: %v", err)
 			return ""
 		}
 	}
@@ -92,21 +96,21 @@ type oidcProcess struct {
 }
 
 // errNoNode marks a machine without node or without the fixture's dependencies.
-var errNoNode = errors.New("node not found (Debian package nodejs)")
+var errNoNode = errors.New("node or the fixture's node_modules not found")
 
 // startOIDC starts node server.mjs with PORT=0 and reads the issuer it prints. The server also
 // exits when its stdin closes, so it dies with a test binary that is killed.
 func startOIDC() (*oidcProcess, error) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return nil, errNoNode
+		return nil, fmt.Errorf("%w: %v", errNoNode, err)
 	}
 	dir, err := fixtureDir()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
-		return nil, fmt.Errorf("%s/node_modules is missing: run npm ci there (scripts/test.sh does)", dir)
+		return nil, fmt.Errorf("%w: run npm ci in %s (scripts/test.sh does)", errNoNode, dir)
 	}
 	cmd := exec.Command(node, "server.mjs")
 	cmd.Dir = dir
@@ -171,13 +175,13 @@ func fixtureDir() (string, error) {
 		return "", err
 	}
 	for {
-		d := filepath.Join(dir, OIDCDir)
+		d := filepath.Join(dir, oidcDir)
 		if _, err := os.Stat(filepath.Join(d, "server.mjs")); err == nil {
 			return d, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("%s/server.mjs not found above the working directory", OIDCDir)
+			return "", fmt.Errorf("%s/server.mjs not found above the working directory", oidcDir)
 		}
 		dir = parent
 	}
