@@ -21,30 +21,18 @@ type attemptAuth interface {
 	secrets() []string
 }
 
-// prepareKey carries, in a request's context, the function that the
-// retry client's PrepareRetry calls before each retry of that request.
-type prepareKey struct{}
-
-// prepareRetry is the PrepareRetry of every retry client: it runs the
-// request's own preparation, if any.
-func prepareRetry(r *http.Request) error {
-	if f, ok := r.Context().Value(prepareKey{}).(func(*http.Request) error); ok {
-		return f(r)
-	}
-	return nil
-}
-
 // requestBody applies auth to params (which it may modify) and encodes
 // the body. For an attemptAuth it makes fresh credentials first, and
-// returns a context under which each retry renews them and re-encodes
-// the body, so that no attempt replays a one-time assertion.
-func (c *Config) requestBody(ctx context.Context, auth clientAuth, params url.Values) (context.Context, http.Header, any, string, error) {
+// returns the preparation that each retry runs (see shared.prepareRetry)
+// to renew them and re-encode the body, so that no attempt replays a
+// one-time assertion; otherwise prepare is nil.
+func (c *Config) requestBody(ctx context.Context, auth clientAuth, params url.Values) (prepare func(*http.Request) error, _ http.Header, _ any, _ string, _ error) {
 	h := http.Header{}
 	aa, ok := auth.(attemptAuth)
 	if !ok {
 		auth.apply(h, params)
 		body, contentType := encodeBody(c.BodyFormat, params)
-		return ctx, h, body, contentType, nil
+		return nil, h, body, contentType, nil
 	}
 	base := cloneValues(params)
 	if err := aa.renew(ctx); err != nil {
@@ -58,7 +46,7 @@ func (c *Config) requestBody(ctx context.Context, auth clientAuth, params url.Va
 		defer mu.Unlock()
 		return bytes.NewReader(cur), nil
 	})
-	prepare := func(r *http.Request) error {
+	prepare = func(r *http.Request) error {
 		if err := aa.renew(r.Context()); err != nil {
 			return err
 		}
@@ -73,7 +61,7 @@ func (c *Config) requestBody(ctx context.Context, auth clientAuth, params url.Va
 		r.ContentLength = int64(len(b))
 		return nil
 	}
-	return context.WithValue(ctx, prepareKey{}, prepare), h, body, contentType, nil
+	return prepare, h, body, contentType, nil
 }
 
 // withAttemptSecrets adds the credentials an attemptAuth made to red.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenward/tokenward/dpop"
 )
 
 // BodyFormat is how token and device authorization requests are encoded.
@@ -119,6 +121,32 @@ type Config struct {
 	// (see package telemetry).
 	Observer Observer
 
+	// DPoP, if set, binds tokens to this key (RFC 9449): every token
+	// request, refresh included, carries a fresh proof; a server's
+	// use_dpop_nonce answer is resent once with the nonce it sent, and
+	// the nonce is remembered per server (and replaced by every
+	// DPoP-Nonce the server sends), so that a server asking again after
+	// that resend fails the request with an *oauth2.RetrieveError whose
+	// ErrorCode is "use_dpop_nonce"; AuthCodeURL carries dpop_jkt; tokens
+	// of token_type DPoP are accepted. Without a key, a DPoP token fails
+	// with ErrDPoPWithoutKey. The sources pass the key to their
+	// tokensource.Options, so that tokensource.Transport sends the tokens
+	// with a proof of their own on every request.
+	DPoP *dpop.Key
+
+	// MTLS authenticates the client with the TLS client certificate that
+	// HTTPClient presents (RFC 8705 tls_client_auth or
+	// self_signed_tls_client_auth): client_id is sent in the body and no
+	// secret, and tokens the server binds to the certificate (cnf
+	// x5t#S256) work only through a client presenting the same
+	// certificate: a tokensource.Transport whose Base is HTTPClient's
+	// Transport. Go's TLS client sends a certificate from
+	// tls.Config.Certificates only when the server lists its issuer among
+	// the acceptable CAs, which it never does for a self-signed one: for
+	// self_signed_tls_client_auth (and hardware-backed keys), set
+	// tls.Config.GetClientCertificate instead.
+	MTLS bool
+
 	shared *shared     // created on first use; see Config.state
 	clock  clock.Clock // device polling's time source; nil: the real one
 }
@@ -187,5 +215,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("has_assertion", c.ClientAssertion != nil),
 		slog.String("token_url", c.endpointURL(endpointToken)),
 		slog.String("body_format", c.BodyFormat.String()),
+		slog.Bool("dpop", c.DPoP != nil),
+		slog.Bool("mtls", c.MTLS),
 	)
 }

@@ -32,6 +32,12 @@
 // pushes an authorization request; [Resource] and [AuthorizationDetails]
 // narrow what a token is for; [Register] registers a client.
 //
+// Tokens can be bound to the client: to a DPoP key (Config.DPoP, RFC
+// 9449), whose proofs every token request and, through tokensource's
+// Transport, every resource request carries; or to a TLS client
+// certificate (Config.MTLS, RFC 8705), which also authenticates the
+// client.
+//
 // References:
 //   - RFC 6749, The OAuth 2.0 Authorization Framework: https://www.rfc-editor.org/rfc/rfc6749
 //   - RFC 6750, Bearer Token Usage: https://www.rfc-editor.org/rfc/rfc6750
@@ -48,6 +54,8 @@
 //   - RFC 8707, Resource Indicators: https://www.rfc-editor.org/rfc/rfc8707
 //   - RFC 9126, Pushed Authorization Requests: https://www.rfc-editor.org/rfc/rfc9126
 //   - RFC 9396, Rich Authorization Requests: https://www.rfc-editor.org/rfc/rfc9396
+//   - RFC 8705, Mutual-TLS Client Authentication and Certificate-Bound Tokens: https://www.rfc-editor.org/rfc/rfc8705
+//   - RFC 9449, Demonstrating Proof of Possession (DPoP): https://www.rfc-editor.org/rfc/rfc9449
 //   - RFC 9700, OAuth 2.0 Security Best Current Practice: https://www.rfc-editor.org/rfc/rfc9700
 //   - RFC 9728, Protected Resource Metadata: https://www.rfc-editor.org/rfc/rfc9728
 package client

@@ -13,12 +13,16 @@ const (
 )
 
 // endpointURL returns the URL of e: the Config's own field when set,
-// else the one Config.Metadata names, else "". c is never modified, so
+// else the one Config.Metadata names (its mTLS alias, RFC 8705 §5, for an
+// MTLS Config), else "". c is never modified, so
 // a Config with Metadata stays safe for concurrent use.
 func (c *Config) endpointURL(e endpoint) string {
 	own, meta := c.endpointFields(e)
 	if own != "" || c.Metadata == nil {
 		return own
+	}
+	if c.MTLS {
+		return c.Metadata.mtlsURL(mtlsMember(e), meta)
 	}
 	return meta
 }

@@ -397,7 +397,7 @@ func parseToken(resp *http.Response, body []byte, red redactor, now time.Time, d
 	if err != nil {
 		return nil, err
 	}
-	return tokenFrom(a, now, defaultLife)
+	return tokenFrom(a, now, defaultLife, (&Config{}).checkTokenType)
 }
 
 // hasPackagePrefix reports whether err's message starts with its

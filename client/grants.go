@@ -144,7 +144,7 @@ func (c *Config) authParams(responseType, state string, opts []RequestOption) ur
 	if state != "" {
 		v.Set("state", state)
 	}
-	return apply(v, opts)
+	return apply(v, append([]RequestOption{c.dpopJKT()}, opts...))
 }
 
 // Exchange trades an authorization code for a token (RFC 6749 §4.1.3).

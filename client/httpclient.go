@@ -67,7 +67,6 @@ func newRetryClient(base *http.Client, policy retryPolicy) *retryablehttp.Client
 		CheckRetry:   policy.check,
 		Backoff:      backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		PrepareRetry: prepareRetry,
 	}
 }
 

@@ -48,7 +48,7 @@ func (c *Config) JWTBearerSource(a ClientAssertion, opts *tokensource.Options) *
 	c.state() // the copy shares what c learns
 	cc := *c
 	src := &jwtBearerSource{conf: &cc, a: a}
-	return tokensource.New(src, keyed(opts, src.cacheKey()))
+	return tokensource.New(src, cc.bound(keyed(opts, src.cacheKey())))
 }
 
 // keyed returns opts with CacheKey set to key when opts has none and key

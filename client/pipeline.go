@@ -77,11 +77,11 @@ func (c *Config) authenticate(ctx context.Context, k *call) (*answer, error) {
 	styles := c.styles(st, key, k.oneTime)
 	red := c.redactor(k.params)
 	if a := c.assertionAuth(k.url); a != nil {
-		return c.send(ctx, k, a, red) // never a secret after a refused assertion
+		return c.send(ctx, k, c.withDPoP(a, k), red) // never a secret after a refused assertion
 	}
 	var first error
 	for i, style := range styles {
-		a, err := c.send(ctx, k, c.auth(style), red)
+		a, err := c.send(ctx, k, c.withDPoP(c.auth(style), k), red)
 		if isClientRejection(err) {
 			if first == nil {
 				first = err
@@ -101,11 +101,14 @@ func (c *Config) authenticate(ctx context.Context, k *call) (*answer, error) {
 }
 
 func (c *Config) autoDetect() bool {
-	return c.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect && c.ClientSecret != ""
+	return c.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect && c.ClientSecret != "" && !c.MTLS
 }
 
 // styles returns the authentication styles to try, in order.
 func (c *Config) styles(st *shared, key styleKey, oneTime bool) []oauth2.AuthStyle {
+	if c.MTLS {
+		return []oauth2.AuthStyle{oauth2.AuthStyleInParams} // the certificate authenticates
+	}
 	if c.Endpoint.AuthStyle != oauth2.AuthStyleAutoDetect {
 		return []oauth2.AuthStyle{c.Endpoint.AuthStyle}
 	}
@@ -133,6 +136,8 @@ func (c *Config) styles(st *shared, key styleKey, oneTime bool) []oauth2.AuthSty
 // auth returns the clientAuth of style.
 func (c *Config) auth(style oauth2.AuthStyle) clientAuth {
 	switch {
+	case c.MTLS:
+		return noAuth{c.ClientID} // the TLS certificate authenticates (RFC 8705 §2)
 	case style == oauth2.AuthStyleInHeader:
 		return basicAuth{c.ClientID, c.ClientSecret}
 	case c.ClientSecret == "":
@@ -150,13 +155,17 @@ func isClientRejection(err error) bool {
 }
 
 // send sends k once with auth (twice if auth asks to resend after the
-// answer) and classifies the answer.
+// first answer) and classifies the answer.
 func (c *Config) send(ctx context.Context, k *call, auth clientAuth, red redactor) (*answer, error) {
-	a, err := c.roundTrip(ctx, k, auth, red)
-	if r, ok := auth.(resender); ok && a != nil && r.resend(a) {
-		a, err = c.roundTrip(ctx, k, auth, red)
+	r, _ := auth.(resender)
+	for sent := 1; ; sent++ {
+		a, err := c.roundTrip(ctx, k, auth, red)
+		// resend sees every answer (a DPoP nonce is learnt from each); a
+		// request is resent once at most.
+		if r == nil || a == nil || !r.resend(a) || sent == 2 {
+			return a, err
+		}
 	}
-	return a, err
 }
 
 // roundTrip sends one request. The answer is returned with any error it
@@ -169,9 +178,18 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	for key, vs := range k.params {
 		params[key] = vs
 	}
-	rctx, h, body, contentType, err := c.requestBody(ctx, auth, params)
+	prepare, h, body, contentType, err := c.requestBody(ctx, auth, params)
 	if err != nil {
 		return nil, err
+	}
+	rctx := ctx
+	if prepare != nil {
+		// go-retryablehttp copies the *http.Request before each retry but
+		// keeps its context: a context of its own identifies this request
+		// to shared.prepareRetry.
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithCancel(ctx)
+		defer cancel()
 	}
 	req, err := retryablehttp.NewRequestWithContext(rctx, http.MethodPost, k.url, body)
 	if err != nil {
@@ -183,7 +201,12 @@ func (c *Config) roundTrip(ctx context.Context, k *call, auth clientAuth, red re
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := c.state().retryClient(c.baseClient(ctx), k.policy).Do(req)
+	st := c.state()
+	if prepare != nil {
+		st.prepares.Store(rctx, prepare)
+		defer st.prepares.Delete(rctx)
+	}
+	resp, err := st.retryClient(c.baseClient(ctx), k.policy).Do(req)
 	red = withAttemptSecrets(red, auth)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

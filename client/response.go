@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math"
 	"mime"
 	"net/http"
@@ -18,8 +19,8 @@ import (
 )
 
 // tokenFrom turns a classified 2xx answer into a token. now is when the
-// answer arrived.
-func tokenFrom(a *answer, now time.Time, defaultLife time.Duration) (*oauth2.Token, error) {
+// answer arrived; checkType accepts or refuses its token_type.
+func tokenFrom(a *answer, now time.Time, defaultLife time.Duration, checkType func(string) error) (*oauth2.Token, error) {
 	resp, fields := a.resp, a.fields
 	if fields == nil {
 		if len(bytes.TrimSpace(a.body)) == 0 {
@@ -35,7 +36,9 @@ func tokenFrom(a *answer, now time.Time, defaultLife time.Duration) (*oauth2.Tok
 	if _, present := fields["token_type"]; present && !isStr {
 		return nil, responseError(resp, "token_type is not a string", nil, nil)
 	}
-	if tt != "" && !strings.EqualFold(tt, "bearer") {
+	if err := checkType(tt); errors.Is(err, ErrDPoPWithoutKey) {
+		return nil, err
+	} else if err != nil {
 		return nil, responseError(resp, "unsupported token_type "+strconv.Quote(a.red.String(truncate(tt, 32))), nil, nil)
 	}
 	tok := &oauth2.Token{AccessToken: at, TokenType: tt}
@@ -52,7 +55,7 @@ func tokenFrom(a *answer, now time.Time, defaultLife time.Duration) (*oauth2.Tok
 func (c *Config) token(ctx context.Context, k *call) (*oauth2.Token, error) {
 	var tok *oauth2.Token
 	k.decode = func(a *answer) (err error) {
-		tok, err = tokenFrom(a, time.Now(), c.DefaultExpiresIn)
+		tok, err = tokenFrom(a, time.Now(), c.DefaultExpiresIn, c.checkTokenType)
 		return err
 	}
 	if _, err := c.post(ctx, k); err != nil {

@@ -20,7 +20,7 @@ import (
 func (c *Config) ClientCredentialsSource(opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&ccSource{conf: &cc}, withKey(opts, &cc, "client_credentials", ""))
+	return tokensource.New(&ccSource{conf: &cc}, cc.bound(withKey(opts, &cc, "client_credentials", "")))
 }
 
 // PasswordSource returns a source that uses the password grant once, then
@@ -31,7 +31,7 @@ func (c *Config) ClientCredentialsSource(opts *tokensource.Options) *tokensource
 func (c *Config) PasswordSource(username, password string, opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&passwordSource{conf: &cc, username: username, password: password}, withKey(opts, &cc, "password", username))
+	return tokensource.New(&passwordSource{conf: &cc, username: username, password: password}, cc.bound(withKey(opts, &cc, "password", username)))
 }
 
 // TokenSource returns a source that starts from tok and renews it with
@@ -48,7 +48,7 @@ func (c *Config) PasswordSource(username, password string, opts *tokensource.Opt
 func (c *Config) TokenSource(tok *oauth2.Token, opts *tokensource.Options) *tokensource.Cached {
 	c.state() // the copy shares what c learns
 	cc := *c
-	return tokensource.New(&refreshSource{conf: &cc, seed: tok}, opts)
+	return tokensource.New(&refreshSource{conf: &cc, seed: tok}, c.bound(opts))
 }
 
 type ccSource struct{ conf *Config }

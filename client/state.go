@@ -17,7 +17,8 @@ const (
 )
 
 // shared is what a Config learns and builds as it is used: the
-// authentication style that worked per endpoint, the default HTTP client
+// authentication style that worked per endpoint, the DPoP nonce of each
+// server, the default HTTP client
 // and one retryablehttp client per base client and retry policy. It is
 // created on first use and shared by the copies made after that (the
 // sources copy their Config); a copy made before first use starts afresh.
@@ -26,6 +27,21 @@ type shared struct {
 	styles  map[styleKey]oauth2.AuthStyle
 	retry   map[retryKey]*retryablehttp.Client
 	defHTTP *http.Client
+	nonces  map[string]string // DPoP nonce by authorization server origin
+
+	// prepares holds, per request in flight, what its retries run first
+	// (an attemptAuth's fresh credentials); see prepareRetry.
+	prepares sync.Map // request context -> func(*http.Request) error
+}
+
+// prepareRetry is the PrepareRetry of every retry client s builds: it runs
+// the preparation registered for the request, if any, keyed by the
+// request's context, which is its own and which every retry keeps.
+func (s *shared) prepareRetry(r *http.Request) error {
+	if f, ok := s.prepares.Load(r.Context()); ok {
+		return f.(func(*http.Request) error)(r)
+	}
+	return nil
 }
 
 type styleKey struct{ endpoint, clientID string }
@@ -92,6 +108,7 @@ func (s *shared) retryClient(base *http.Client, policy retryPolicy) *retryableht
 		s.retry = map[retryKey]*retryablehttp.Client{}
 	}
 	rc := newRetryClient(base, policy)
+	rc.PrepareRetry = s.prepareRetry
 	s.retry[k] = rc
 	return rc
 }

@@ -32,7 +32,7 @@ func (c *Config) ExchangeToken(ctx context.Context, req TokenExchange, opts ...R
 	var tok *oauth2.Token
 	k := &call{op: "token exchange", endpoint: "token", url: endpoint, params: apply(v, opts), policy: retrySafe}
 	k.decode = func(a *answer) (err error) {
-		tok, err = exchangedToken(a, time.Now(), c.DefaultExpiresIn)
+		tok, err = exchangedToken(a, time.Now(), c.DefaultExpiresIn, c.checkTokenType)
 		return err
 	}
 	if _, err := c.post(ctx, k); err != nil {
@@ -43,15 +43,15 @@ func (c *Config) ExchangeToken(ctx context.Context, req TokenExchange, opts ...R
 
 // exchangedToken decodes a token exchange answer, whose token_type may
 // be N_A (RFC 8693 section 2.2.1).
-func exchangedToken(a *answer, now time.Time, defaultLife time.Duration) (*oauth2.Token, error) {
+func exchangedToken(a *answer, now time.Time, defaultLife time.Duration, checkType func(string) error) (*oauth2.Token, error) {
 	tt, _ := a.fields["token_type"].(string)
 	if !strings.EqualFold(tt, "N_A") {
-		return tokenFrom(a, now, defaultLife)
+		return tokenFrom(a, now, defaultLife, checkType)
 	}
 	b := *a
 	b.fields = maps.Clone(a.fields)
 	delete(b.fields, "token_type")
-	tok, err := tokenFrom(&b, now, defaultLife)
+	tok, err := tokenFrom(&b, now, defaultLife, checkType)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (c *Config) TokenExchangeSource(subject tokensource.Source, req TokenExchan
 	c.state() // the copy shares what c learns
 	cc := *c
 	src := &exchangeSource{conf: &cc, subject: subject, req: req}
-	return tokensource.New(src, keyed(opts, src.cacheKey()))
+	return tokensource.New(src, cc.bound(keyed(opts, src.cacheKey())))
 }
 
 type exchangeSource struct {

@@ -22,6 +22,7 @@ type authCode struct {
 	challenge   string
 	method      string
 	nonce       string
+	dpopJKT     string // RFC 9449 §10: the key the code is bound to
 	expiry      time.Time
 	used        bool
 	fam         *family // tokens issued with the code
@@ -208,6 +209,7 @@ func (s *Server) approve(ar *authRequest, username string) string {
 			challenge:   p.Get("code_challenge"),
 			method:      method,
 			nonce:       p.Get("nonce"),
+			dpopJKT:     p.Get("dpop_jkt"),
 			expiry:      s.now().Add(CodeLifetime),
 		}
 		out.Set("code", code)
@@ -289,6 +291,9 @@ func (s *Server) authorizationCodeGrant(c *Client, req *Request) (*tokenResponse
 		return nil, errInvalidGrant("redirect_uri does not match the authorization request")
 	}
 	if e := verifyPKCE(ac, req.Params["code_verifier"]); e != nil {
+		return nil, e
+	}
+	if e := s.checkBinding(ac.dpopJKT, "the authorization code"); e != nil {
 		return nil, e
 	}
 	ac.used = true

@@ -32,6 +32,16 @@ const (
 	// AuthSecretJWT accepts client_secret_jwt assertions (HS256 over
 	// Client.Secret) only.
 	AuthSecretJWT
+	// AuthTLS is RFC 8705 tls_client_auth: the client sends client_id in
+	// the body and no secret, over a TLS connection (Options.ClientCAs)
+	// presenting a certificate that chains to Options.ClientCAs and whose
+	// subject is Client.TLSSubject (its common name is the client ID when
+	// TLSSubject is empty).
+	AuthTLS
+	// AuthSelfSignedTLS is RFC 8705 self_signed_tls_client_auth: as
+	// AuthTLS, but the certificate must be Client.TLSCertificate, whoever
+	// signed it.
+	AuthSelfSignedTLS
 )
 
 // String returns the name of the constant.
@@ -49,6 +59,10 @@ func (a AuthStyle) String() string {
 		return "AuthPrivateKeyJWT"
 	case AuthSecretJWT:
 		return "AuthSecretJWT"
+	case AuthTLS:
+		return "AuthTLS"
+	case AuthSelfSignedTLS:
+		return "AuthSelfSignedTLS"
 	}
 	return fmt.Sprintf("AuthStyle(%d)", int(a))
 }
@@ -167,6 +181,13 @@ type Client struct {
 	RequirePAR bool
 
 	registeredMetadata map[string]any // RFC 7591 metadata of a registered client
+	// TLSSubject is the certificate subject (as x509.Name.String writes
+	// it) that an AuthTLS client must present (tls_client_auth_subject_dn).
+	TLSSubject string
+
+	// TLSCertificate is the DER certificate that an AuthSelfSignedTLS
+	// client must present.
+	TLSCertificate []byte
 }
 
 // validate reports a problem with a client registration.
@@ -174,7 +195,7 @@ func (c *Client) validate() error {
 	if c.ID == "" {
 		return fmt.Errorf("oauth2test: client with an empty ID")
 	}
-	if c.AuthStyle < AuthAny || c.AuthStyle > AuthSecretJWT {
+	if c.AuthStyle < AuthAny || c.AuthStyle > AuthSelfSignedTLS {
 		return fmt.Errorf("oauth2test: client %q: unknown %v", c.ID, c.AuthStyle)
 	}
 	if c.BodyFormat < AnyBody || c.BodyFormat > JSONOnly {
@@ -290,6 +311,14 @@ func (s *Server) authenticate(req *Request) (*Client, *oauthError) {
 	case c.AuthStyle == AuthNone:
 		if req.UsedBasic || bodySecret != "" {
 			return nil, errInvalidClient("public client must not send a secret")
+		}
+		return c, nil
+	case c.AuthStyle == AuthTLS || c.AuthStyle == AuthSelfSignedTLS:
+		if req.UsedBasic || bodySecret != "" {
+			return nil, errInvalidClient("an mTLS client must not send a secret")
+		}
+		if e := s.checkClientCert(c, req.tls); e != nil {
+			return nil, e
 		}
 		return c, nil
 	case req.UsedBasic && c.AuthStyle == AuthBody:

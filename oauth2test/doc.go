@@ -39,6 +39,13 @@
 // management, all announced in the metadata; [ResourceMetadataPath] describes
 // the protected resource.
 //
+// Sender-constrained tokens: a token request with a DPoP proof (or every one,
+// with [Options.RequireDPoP]) gets tokens bound to the proof's key, which the
+// resource accepts only with a valid proof by that key ([DPoPVerifier] checks
+// every proof; [Options.DPoPNonce] adds server nonces). With
+// [Options.ClientCAs] the server listens with TLS, authenticates [AuthTLS] and
+// [AuthSelfSignedTLS] clients by their certificates and binds tokens to them.
+//
 // A Server is safe for concurrent use. It never panics on hostile input, and
 // request bodies are limited to 1 MiB.
 //
@@ -58,6 +65,8 @@
 //   - RFC 7662, Token Introspection: https://www.rfc-editor.org/rfc/rfc7662
 //   - RFC 8628, Device Authorization Grant: https://www.rfc-editor.org/rfc/rfc8628
 //   - RFC 8693, Token Exchange: https://www.rfc-editor.org/rfc/rfc8693
+//   - RFC 8705, Mutual-TLS Client Authentication and Certificate-Bound Tokens: https://www.rfc-editor.org/rfc/rfc8705
 //   - RFC 9126, Pushed Authorization Requests: https://www.rfc-editor.org/rfc/rfc9126
+//   - RFC 9449, Demonstrating Proof of Possession (DPoP): https://www.rfc-editor.org/rfc/rfc9449
 //   - RFC 9728, Protected Resource Metadata: https://www.rfc-editor.org/rfc/rfc9728
 package oauth2test

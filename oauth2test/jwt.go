@@ -42,6 +42,9 @@ func (s *Server) accessTokenJWT(t *accessToken, now time.Time) string {
 	if len(t.scopes) > 0 {
 		claims["scope"] = strings.Join(t.scopes, " ")
 	}
+	if cnf := t.bound.cnf(); cnf != nil {
+		claims["cnf"] = cnf // RFC 9449 §6.1, RFC 8705 §3.1
+	}
 	return makeJWT("at+jwt", claims, s.jwtKey)
 }
 

@@ -24,6 +24,10 @@ type metadata struct {
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
 	RegistrationEndpoint               string   `json:"registration_endpoint"`
 	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+
+	DPoPSigningAlgValuesSupported         []string          `json:"dpop_signing_alg_values_supported"`
+	TLSClientCertificateBoundAccessTokens bool              `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	MTLSEndpointAliases                   map[string]string `json:"mtls_endpoint_aliases,omitempty"`
 }
 
 // Metadata paths (RFC 8414 section 3 and OpenID Connect Discovery).
@@ -40,13 +44,24 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	authMethods := []string{"client_secret_basic", "client_secret_post", "none", "private_key_jwt", "client_secret_jwt"}
+	var aliases map[string]string
+	if s.clientCAs != nil {
+		// One TLS listener serves both: the aliases are the endpoints.
+		authMethods = append(authMethods, "tls_client_auth", "self_signed_tls_client_auth")
+		aliases = map[string]string{"token_endpoint": s.TokenURL(), "revocation_endpoint": s.RevocationURL(),
+			"device_authorization_endpoint": s.DeviceAuthURL(), "introspection_endpoint": s.IntrospectionURL(),
+			"pushed_authorization_request_endpoint": s.PARURL()}
+	}
 	writeJSON(w, http.StatusOK, metadata{
-		Issuer:                      s.URL,
-		AuthorizationEndpoint:       s.AuthURL(),
-		TokenEndpoint:               s.TokenURL(),
-		DeviceAuthorizationEndpoint: s.DeviceAuthURL(),
-		RevocationEndpoint:          s.RevocationURL(),
-		ResponseTypesSupported:      []string{"code", "token"},
+		DPoPSigningAlgValuesSupported:         s.dpop.algorithms(),
+		TLSClientCertificateBoundAccessTokens: s.clientCAs != nil,
+		MTLSEndpointAliases:                   aliases,
+		Issuer:                                s.URL,
+		AuthorizationEndpoint:                 s.AuthURL(),
+		TokenEndpoint:                         s.TokenURL(),
+		DeviceAuthorizationEndpoint:           s.DeviceAuthURL(),
+		RevocationEndpoint:                    s.RevocationURL(),
+		ResponseTypesSupported:                []string{"code", "token"},
 		GrantTypesSupported: []string{
 			GrantAuthorizationCode, GrantImplicit, GrantPassword,
 			GrantClientCredentials, GrantRefreshToken, GrantDeviceCode,

@@ -1,6 +1,9 @@
 package oauth2test
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // Defaults used when Options leaves a field unset.
 const (
@@ -82,4 +85,27 @@ type Options struct {
 	// Client.RequirePAR does for one, and the metadata announce
 	// require_pushed_authorization_requests (RFC 9126 section 5).
 	RequirePAR bool
+
+	// RequireDPoP makes the token endpoint refuse requests without a DPoP
+	// proof (RFC 9449). Whether or not it is set, a token request with a
+	// valid proof gets token_type DPoP and tokens bound to the proof's key
+	// (and, for a public client, a bound refresh token); the resource then
+	// accepts them only with scheme DPoP and a proof by the same key with
+	// the token's ath. Every proof is checked strictly (see DPoPVerifier).
+	RequireDPoP bool
+
+	// DPoPNonce makes the server require a nonce of its own in every DPoP
+	// proof, at the token endpoint (400 use_dpop_nonce) and the resource
+	// (401 with a DPoP use_dpop_nonce challenge), sent in the DPoP-Nonce
+	// header of every response; Server.RotateDPoPNonce replaces it.
+	DPoPNonce bool
+
+	// ClientCAs, if set, makes the server listen with TLS (URL is then
+	// https; Server.MTLSClient trusts it) and request a client
+	// certificate, which authenticates AuthTLS clients when it chains to
+	// ClientCAs (RFC 8705 §2.1) and AuthSelfSignedTLS clients when it is
+	// theirs (§2.2). Tokens issued over a connection with a certificate
+	// are bound to it (cnf x5t#S256, §3): the resource accepts them only
+	// over a connection presenting the same certificate.
+	ClientCAs *x509.CertPool
 }

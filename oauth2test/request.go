@@ -2,6 +2,7 @@ package oauth2test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,8 @@ type Request struct {
 	// request carried them.
 	BasicUser, BasicPassword string
 	UsedBasic                bool
+
+	tls *tls.ConnectionState // the connection's, for mTLS clients; nil over plain HTTP
 }
 
 // clone returns a deep copy of r.
@@ -74,6 +77,7 @@ func readRequest(w http.ResponseWriter, r *http.Request) (*Request, *oauthError)
 		Params:      map[string]string{},
 	}
 	req.BasicUser, req.BasicPassword, req.UsedBasic = basicAuth(r)
+	req.tls = r.TLS
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	req.Body = body
 	if err != nil {

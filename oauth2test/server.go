@@ -2,6 +2,8 @@ package oauth2test
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -48,6 +50,12 @@ type Server struct {
 	lastToken     *Request
 	issuedAccess  int
 	std           *extState // standards beyond client secrets (standards.go)
+
+	clientCAs   *x509.CertPool // for AuthTLS clients; non-nil: the server listens with TLS
+	dpop        DPoPVerifier   // checks every DPoP proof
+	requireDPoP bool
+	dpopNonce   string  // what proofs must carry; "" for none (guarded by mu)
+	bound       binding // of the token request being served (guarded by mu)
 }
 
 // NewServer starts and returns a new Server. tb may be nil, for programs such
@@ -67,7 +75,13 @@ func NewServer(tb testing.TB, opts *Options) *Server {
 		}
 		panic(err)
 	}
-	s.ts = httptest.NewServer(s.handler())
+	s.ts = httptest.NewUnstartedServer(s.handler())
+	if s.clientCAs != nil {
+		s.ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
 	s.URL = s.ts.URL
 	if tb != nil {
 		tb.Cleanup(s.Close)
@@ -99,6 +113,11 @@ func newServer(opts *Options) (*Server, error) {
 		grantRequests:      map[string]int{},
 	}
 	rand.Read(s.jwtKey)
+	s.requireDPoP = opts.RequireDPoP
+	s.clientCAs = opts.ClientCAs
+	if opts.DPoPNonce {
+		s.dpopNonce = randomString(16)
+	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -272,10 +272,18 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	jkt, ok := s.checkTokenDPoP(w, r) // RFC 9449 §10.1: a proof binds the code
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, e := s.authenticate(req)
 	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if e := pushedJKT(req, jkt); e != nil {
 		writeError(w, e)
 		return
 	}

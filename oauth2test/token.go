@@ -26,6 +26,7 @@ type accessToken struct {
 	expiry   time.Time
 	fam      *family // nil for tokens issued without a refresh token
 	revoked  bool
+	bound    binding // the DPoP key or certificate it is bound to
 }
 
 // valid reports whether the token is unrevoked and unexpired at now.
@@ -41,7 +42,8 @@ type refreshToken struct {
 	expiry   time.Time // zero: never expires
 	fam      *family
 	revoked  bool
-	rotated  bool // replaced by a newer refresh token of the same family
+	rotated  bool   // replaced by a newer refresh token of the same family
+	jkt      string // a public client's refresh token is bound to its DPoP key
 }
 
 // grant describes the tokens to issue for a successful request.
@@ -107,8 +109,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req *Request
 		writeError(w, perr)
 		return
 	}
+	jkt, ok := s.checkTokenDPoP(w, r)
+	if !ok {
+		return
+	}
+	s.setDPoPNonce(w)
 	s.mu.Lock()
+	s.bound = binding{jkt: jkt, x5t: certThumbprint(r)}
 	resp, e := s.token(req)
+	s.bound = binding{}
 	s.mu.Unlock()
 	if e != nil {
 		writeError(w, e)
@@ -199,6 +208,9 @@ func (s *Server) refreshTokenGrant(c *Client, req *Request) (*tokenResponse, *oa
 	case !rt.expiry.IsZero() && !s.now().Before(rt.expiry):
 		return nil, errInvalidGrant("refresh token expired")
 	}
+	if e := s.checkBinding(rt.jkt, "the refresh token"); e != nil {
+		return nil, e
+	}
 	scopes := rt.scopes
 	if requested := parseScope(req.Params["scope"]); len(requested) > 0 {
 		for _, sc := range requested {
@@ -243,6 +255,7 @@ func (s *Server) issue(g grant) *tokenResponse {
 		scopes:   slices.Clone(g.scopes),
 		expiry:   expiry,
 		fam:      g.fam,
+		bound:    s.bound,
 	}
 	value := randomString(32)
 	if c.JWTAccessTokens {
@@ -257,6 +270,9 @@ func (s *Server) issue(g grant) *tokenResponse {
 		ExpiresIn:   expiresIn(c.ExpiresIn, c.TokenLifetime),
 		Scope:       strings.Join(g.scopes, " "),
 	}
+	if s.bound.jkt != "" {
+		resp.TokenType = "DPoP"
+	}
 	if g.refresh {
 		scopes := g.refreshScopes
 		if scopes == nil {
@@ -267,6 +283,9 @@ func (s *Server) issue(g grant) *tokenResponse {
 			subject:  g.subject,
 			scopes:   slices.Clone(scopes),
 			fam:      g.fam,
+		}
+		if c.AuthStyle == AuthNone {
+			rt.jkt = s.bound.jkt // RFC 9449 §5: bound for public clients
 		}
 		if s.refreshLifetime > 0 {
 			rt.expiry = now.Add(s.refreshLifetime)

@@ -2,16 +2,10 @@ package telemetry
 
 // End-to-end: client.Config.Observer and tokensource.Options.Observer
 // wired to one telemetry.Observer against the oauth2test fake server.
-//
-// Until packages client and tokensource call their Observers, the
-// subtests that need a hook skip with "wiring pending". With
-// TOKENWARD_TELEMETRY_E2E=1 a missing hook is a failure instead (set once
-// the wiring is merged).
 
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -30,14 +24,10 @@ import (
 
 const e2eSecret = "secret-XYZ-client-credential"
 
-// pending skips (or, with TOKENWARD_TELEMETRY_E2E=1, fails) a test whose
-// hook is not wired yet.
+// pending fails a test whose hook was never called.
 func pending(t *testing.T, hook string) {
 	t.Helper()
-	if os.Getenv("TOKENWARD_TELEMETRY_E2E") == "1" {
-		t.Fatalf("%s: the Observer is never called (TOKENWARD_TELEMETRY_E2E=1)", hook)
-	}
-	t.Skipf("wiring pending: %s: the Observer is not called yet (TOKENWARD_TELEMETRY_E2E=1 makes this a failure)", hook)
+	t.Fatalf("%s: the Observer is never called", hook)
 }
 
 // e2e is one run: a caller span, a successful and a refused token

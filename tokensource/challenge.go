@@ -12,8 +12,16 @@ const (
 )
 
 // invalidTokenChallenge reports whether WWW-Authenticate header values
-// hold a Bearer challenge with error="invalid_token" (RFC 6750 §3).
+// hold a Bearer or DPoP challenge with error="invalid_token" (RFC 6750
+// §3, RFC 9449 §7.1).
 func invalidTokenChallenge(values []string) bool {
+	return hasChallenge(values, "invalid_token", true)
+}
+
+// hasChallenge reports whether WWW-Authenticate header values hold a DPoP
+// (or, when bearer is set, a Bearer) challenge with error=code, reading
+// at most maxChallengeBytes of them in all.
+func hasChallenge(values []string, code string, bearer bool) bool {
 	budget := maxChallengeBytes
 	for _, v := range values {
 		if budget <= 0 {
@@ -24,7 +32,8 @@ func invalidTokenChallenge(values []string) bool {
 		}
 		budget -= len(v)
 		for _, ch := range parseChallenges(v) {
-			if strings.EqualFold(ch.scheme, "Bearer") && ch.params["error"] == "invalid_token" {
+			scheme := strings.EqualFold(ch.scheme, "DPoP") || bearer && strings.EqualFold(ch.scheme, "Bearer")
+			if scheme && ch.params["error"] == code {
 				return true
 			}
 		}

@@ -35,10 +35,16 @@
 // resource server answers 401 with error="invalid_token" (RFC 6750
 // section 3.1). They send a token only to the origin of the first request
 // and only over https (plain http to loopback excepted); [NewClient]
-// refuses redirects elsewhere ([ErrRefusedOrigin]).
+// refuses redirects elsewhere ([ErrRefusedOrigin]). A DPoP-bound token is
+// sent with a fresh proof of possession of its key ([Prover],
+// [Options.DPoP]) on every request, answering a resource server's nonce
+// challenge once (RFC 9449); a cached token bound to another key or client
+// certificate is never used.
 //
 // References:
 //   - RFC 6749, The OAuth 2.0 Authorization Framework: https://www.rfc-editor.org/rfc/rfc6749
 //   - RFC 6750, Bearer Token Usage: https://www.rfc-editor.org/rfc/rfc6750
+//   - RFC 8705, Mutual-TLS Certificate-Bound Access Tokens: https://www.rfc-editor.org/rfc/rfc8705
+//   - RFC 9449, Demonstrating Proof of Possession (DPoP): https://www.rfc-editor.org/rfc/rfc9449
 //   - RFC 9700, OAuth 2.0 Security Best Current Practice (refresh token rotation): https://www.rfc-editor.org/rfc/rfc9700
 package tokensource

@@ -93,6 +93,20 @@ type Options struct {
 	// Observer, if set, sees renewals, cache calls and lock waits (see
 	// package telemetry). It is never called on the cached fast path.
 	Observer Observer
+
+	// DPoP, if set, is the key the source's tokens are bound to (RFC
+	// 9449): a Transport over this source signs a proof with it for every
+	// request that carries a DPoP token, and a cached token bound to
+	// another key is never used. Sources from package client set it from
+	// client.Config.DPoP.
+	DPoP Prover
+
+	// CertThumbprint is the base64url SHA-256 of the TLS client
+	// certificate the source's tokens are bound to (RFC 8705 x5t#S256): a
+	// cached token bound to another certificate is never used. Sources
+	// from package client set it when client.Config.MTLS is set and the
+	// HTTPClient presents a fixed certificate.
+	CertThumbprint string
 }
 
 func (o *Options) expiryWindow() time.Duration {

@@ -274,6 +274,10 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 		result = CacheError
 		return record.Record{}, nil, ErrIdentityMismatch
 	}
+	if !c.boundHere(r) {
+		c.opts.logger().Warn("tokensource: cache entry bound to another DPoP key or certificate; treating as a miss", "cache.key_hash", c.keyHash)
+		return record.Record{}, nil, nil
+	}
 	if held != nil && r.Version != 0 && held.version > r.Version {
 		// (A record without a version, from a process of an earlier
 		// release, is not known to be older: it may hold a rotation.)
@@ -303,7 +307,7 @@ func (c *Cached) load(ctx context.Context, held *entry) (r record.Record, e *ent
 // save writes e's token to the cache, with its own budget. A failure is
 // logged: the token is still served from memory.
 func (c *Cached) save(ctx context.Context, e *entry, id string) {
-	data, err := record.Encode(record.Record{Token: e.tok, Saved: e.saved, Version: e.version, Identity: id})
+	data, err := record.Encode(c.bind(record.Record{Token: e.tok, Saved: e.saved, Version: e.version, Identity: id}))
 	if err != nil {
 		c.opts.logger().Warn("tokensource: cannot encode token for the cache", "cache.key_hash", c.keyHash, "err", err)
 		return

@@ -18,7 +18,15 @@ import (
 // Transport is an http.RoundTripper that adds an OAuth 2.0 access token
 // from Source to each request's Authorization header (RFC 6750 §2.1).
 //
-// When the response is 401 with a Bearer challenge carrying
+// A DPoP-bound token (token_type DPoP, RFC 9449 §7) is sent as
+// "Authorization: DPoP <token>" with a fresh proof by DPoP, with the
+// token's ath, in the DPoP header of every request: a proof is never
+// reused. A 401 with a DPoP challenge carrying error="use_dpop_nonce" and
+// a new DPoP-Nonce is answered once, with a proof carrying the nonce (if
+// the body can be replayed); the nonce is remembered per origin, and
+// replaced by every later DPoP-Nonce header.
+//
+// When the response is 401 with a Bearer (or DPoP) challenge carrying
 // error="invalid_token" (RFC 6750 §3.1) and Source has an Invalidate
 // method (as [Cached] does), Transport invalidates the token and sends the
 // request once more with a new one, provided the body can be replayed
@@ -35,8 +43,14 @@ type Transport struct {
 	// Source supplies the tokens. It must not be nil.
 	Source Source
 	// Base is the RoundTripper that sends the requests; nil means
-	// http.DefaultTransport.
+	// http.DefaultTransport. For certificate-bound tokens (RFC 8705), it
+	// must present the certificate the token was issued to.
 	Base http.RoundTripper
+	// DPoP makes the proofs for DPoP-bound tokens (token_type DPoP); nil
+	// means the Options.DPoP of a Cached Source.
+	DPoP Prover
+
+	nonces nonceMemo // DPoP nonces of the resource servers
 
 	origin atomic.Pointer[origin] // of the first request authorized
 }
@@ -145,7 +159,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.base().RoundTrip(withAuthorization(req, hdr))
+	resp, err := t.send(req, withAuthorization(req, hdr), tok)
 	if err == nil && resp == nil {
 		return nil, errNilResponse
 	}
@@ -165,16 +179,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || tok2.AccessToken == tok.AccessToken {
 		return resp, nil // no better token: let the caller see the 401
 	}
-	retry := withAuthorization(req, hdr2)
-	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
-		body, err := req.GetBody()
-		if err != nil {
-			return resp, nil
-		}
-		retry.Body = body
+	retry, ok := replay(req, hdr2)
+	if !ok {
+		return resp, nil
 	}
 	drain(resp.Body)
-	resp, err = t.base().RoundTrip(retry)
+	resp, err = t.send(req, retry, tok2)
 	if err == nil && resp != nil && resp.StatusCode != http.StatusUnauthorized {
 		t.accepted(nil)
 	}

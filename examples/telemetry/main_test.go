@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 )
@@ -26,11 +25,7 @@ func TestOnce(t *testing.T) {
 		t.Errorf("output contains the client secret:\n%s", got)
 	}
 	if !strings.Contains(got, `"Name": "oauth2 token"`) {
-		// package client does not call its Observer yet on this branch.
-		if os.Getenv("TOKENWARD_TELEMETRY_E2E") == "1" {
-			t.Fatalf("no oauth2 token span (TOKENWARD_TELEMETRY_E2E=1):\n%s", got)
-		}
-		t.Skip("wiring pending: client.Config.Observer is not called yet (TOKENWARD_TELEMETRY_E2E=1 makes this a failure)")
+		t.Fatalf("no oauth2 token span:\n%s", got)
 	}
 	for _, want := range []string{
 		`"Name": "oauth2 revocation"`,

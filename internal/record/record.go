@@ -40,6 +40,13 @@ type Record struct {
 	// Identity names whom the token is for (see [IdentityOf]); "" when
 	// unknown.
 	Identity string
+	// JKT is the RFC 7638 thumbprint of the DPoP key a DPoP-bound token is
+	// bound to (RFC 9449 §6); "" when not bound or unknown.
+	JKT string
+	// CertThumbprint is the base64url SHA-256 of the client certificate
+	// a certificate-bound token is bound to (RFC 8705 x5t#S256); "" when
+	// not bound or unknown.
+	CertThumbprint string
 }
 
 // wire is the JSON shape of a Record.
@@ -53,6 +60,8 @@ type wire struct {
 	Saved        time.Time         `json:"saved,omitzero"`
 	Version      uint64            `json:"ver,omitempty"`
 	Identity     string            `json:"id,omitempty"`
+	JKT          string            `json:"jkt,omitempty"`
+	X5T          string            `json:"x5t,omitempty"`
 }
 
 // ErrCorrupt reports bytes that are not a record this version
@@ -82,6 +91,8 @@ func Encode(r Record) ([]byte, error) {
 		Saved:        r.Saved.Round(0),
 		Version:      r.Version,
 		Identity:     r.Identity,
+		JKT:          r.JKT,
+		X5T:          r.CertThumbprint,
 	}
 	for _, k := range extraKeys {
 		if v := extraString(tok, k); v != "" {
@@ -93,7 +104,7 @@ func Encode(r Record) ([]byte, error) {
 	}
 	// JSON would replace invalid UTF-8 and store a different token (a lost
 	// refresh token, once the process restarts): refuse instead.
-	valid := utf8.ValidString(w.AccessToken) && utf8.ValidString(w.TokenType) && utf8.ValidString(w.RefreshToken) && utf8.ValidString(w.Identity)
+	valid := utf8.ValidString(w.AccessToken) && utf8.ValidString(w.TokenType) && utf8.ValidString(w.RefreshToken) && utf8.ValidString(w.Identity) && utf8.ValidString(w.JKT) && utf8.ValidString(w.X5T)
 	for _, v := range w.Extra {
 		valid = valid && utf8.ValidString(v)
 	}
@@ -130,7 +141,7 @@ func Decode(data []byte) (Record, error) {
 		}
 		tok = tok.WithExtra(extra)
 	}
-	return Record{Token: tok, Saved: w.Saved, Version: w.Version, Identity: w.Identity}, nil
+	return Record{Token: tok, Saved: w.Saved, Version: w.Version, Identity: w.Identity, JKT: w.JKT, CertThumbprint: w.X5T}, nil
 }
 
 // jsonErrKind describes a JSON error without quoting the input, which may
