@@ -2,14 +2,10 @@ package benchmarks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +14,8 @@ import (
 
 	"github.com/tokenward/tokenward/cache/rediscache"
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/internal/fleet"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -93,34 +91,7 @@ func BenchmarkFleet(b *testing.B) {
 // reports.
 func runFleet(b *testing.B, n int, env ...string) []fleetReport {
 	b.Helper()
-	var wg sync.WaitGroup
-	reports := make([]fleetReport, n)
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-			cmd.Env = append(os.Environ(), env...)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				errs[i] = fmt.Errorf("child %d: %v\n%s", i, err, out)
-				return
-			}
-			for line := range strings.Lines(string(out)) {
-				if rest, ok := strings.CutPrefix(line, "REPORT "); ok {
-					errs[i] = json.Unmarshal([]byte(rest), &reports[i])
-					return
-				}
-			}
-			errs[i] = fmt.Errorf("child %d printed no report:\n%s", i, out)
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	return reports
+	return fleet.Run[fleetReport](b, n, []string{"-test.run=^$", "-test.bench=^$"}, env...)
 }
 
 // fleetChild is the body of a child process: it asks its library for a
@@ -161,8 +132,7 @@ func fleetChild(impl string) int {
 			rep.Tokens = append(rep.Tokens, tok)
 		}
 	}
-	out, _ := json.Marshal(rep)
-	fmt.Printf("REPORT %s\n", out)
+	fleet.PrintReport(rep)
 	return 0
 }
 
@@ -172,33 +142,5 @@ func redisAddr(b *testing.B) string {
 	if addr := os.Getenv("REDIS_ADDR"); addr != "" {
 		return addr
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		b.Skip("set REDIS_ADDR or install redis-server to run the fleet scenario")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if rdb.Ping(context.Background()).Err() == nil {
-			return addr
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("redis-server on %s did not answer", addr)
-		}
-	}
+	return testenv.Redis(b).Addr
 }

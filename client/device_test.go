@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenward/tokenward/internal/testlog"
+	"github.com/tokenward/tokenward/oauth2test"
 	"golang.org/x/oauth2"
 )
 
@@ -59,14 +61,15 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := &fakeClock{now: time.Now()}
-			rec := newRecorder(t, func(n int32, s *seen) (int, string) {
-				a := tt.answers[min(int(n)-1, len(tt.answers)-1)]
+			srv := oauth2test.NewServer(t, nil)
+			for _, a := range tt.answers {
+				status := 400
 				if a == okToken {
-					return 200, a
+					status = 200
 				}
-				return 400, a
-			})
-			c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}, clock: clk}
+				srv.QueueFault(oauth2test.Fault{Status: status, Body: a, ContentType: "application/json"})
+			}
+			c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader}, clock: clk}
 			da := &oauth2.DeviceAuthResponse{DeviceCode: "dc-secret", UserCode: "ABCD-EFGH", Interval: int64(tt.interval), Expiry: time.Now().Add(time.Hour)}
 			tok, err := c.DeviceAccessToken(context.Background(), da)
 			if tt.wantCode == "" {
@@ -78,7 +81,7 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 				if !errors.As(err, &re) || re.ErrorCode != tt.wantCode {
 					t.Fatalf("got %v; want %s", err, tt.wantCode)
 				}
-				assertNoSecrets(t, err.Error(), "dc-secret")
+				testlog.NoSecrets(t, "text", err.Error(), "dc-secret")
 			}
 			if len(clk.waits) != len(tt.wantWaits) {
 				t.Fatalf("waits = %v; want %v", clk.waits, tt.wantWaits)
@@ -88,22 +91,25 @@ func TestDeviceAccessTokenPolling(t *testing.T) {
 					t.Errorf("wait %d = %v; want %v", i, (clk.waits)[i], tt.wantWaits[i])
 				}
 			}
-			if s := rec.last.Load(); s.params["grant_type"] != deviceGrantType || s.params["device_code"] != "dc-secret" {
-				t.Errorf("poll params = %v; want the device_code grant", s.params)
+			if p := srv.LastTokenRequest().Params; p["grant_type"] != deviceGrantType || p["device_code"] != "dc-secret" {
+				t.Errorf("poll params = %v; want the device_code grant", p)
 			}
 		})
 	}
 }
 
 func TestDeviceAccessTokenLocalExpiry(t *testing.T) {
-	rec := newRecorder(t, func(int32, *seen) (int, string) { return 400, `{"error":"authorization_pending"}` })
+	srv := oauth2test.NewServer(t, nil)
+	for range 10 {
+		srv.QueueFault(oauth2test.Fault{Error: "authorization_pending"})
+	}
 	start := time.Now()
-	c := &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}, clock: &fakeClock{now: start, tick: 30 * time.Second}}
+	c := &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}, clock: &fakeClock{now: start, tick: 30 * time.Second}}
 	da := &oauth2.DeviceAuthResponse{DeviceCode: "dc", Interval: 1, Expiry: start.Add(100 * time.Second)}
 	if _, err := c.DeviceAccessToken(context.Background(), da); !errors.Is(err, ErrDeviceCodeExpired) {
 		t.Fatalf("got %v; want ErrDeviceCodeExpired", err)
 	}
-	if got := rec.hits.Load(); got != 3 {
+	if got := srv.TokenRequests(); got != 3 {
 		t.Errorf("polls = %d; want 3 before the code expired", got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/dpop"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -101,7 +102,7 @@ func TestDPoPTokenTypeWithoutKey(t *testing.T) {
 	if !errors.Is(err, ErrDPoPWithoutKey) {
 		t.Fatalf("got %v; want ErrDPoPWithoutKey", err)
 	}
-	assertNoSecrets(t, err.Error(), "AT-secret-value")
+	testlog.NoSecrets(t, "text", err.Error(), "AT-secret-value")
 
 	// Other token types are still refused as before.
 	rec2 := newRecorder(t, func(int32, *seen) (int, string) {
@@ -152,7 +153,7 @@ func TestDPoPNonceOnEveryRequest(t *testing.T) {
 		t.Errorf("resend carried nonce %v; want nonce-x", got)
 	}
 	for _, proof := range p {
-		assertNoSecrets(t, err.Error(), proof)
+		testlog.NoSecrets(t, "text", err.Error(), proof)
 	}
 	// The last nonce is remembered for the next request.
 	conf.ClientCredentialsToken(context.Background())
@@ -255,7 +256,7 @@ func TestDPoPKeyCannotSign(t *testing.T) {
 	if got := srv.TokenRequests(); got != 0 {
 		t.Errorf("%d requests sent; want none without a proof", got)
 	}
-	assertNoSecrets(t, err.Error(), oauth2test.DefaultClientSecret)
+	testlog.NoSecrets(t, "text", err.Error(), oauth2test.DefaultClientSecret)
 }
 
 // authorize runs an authorization request on an auto-approving server and
@@ -352,7 +353,7 @@ func TestDPoPProofNeverInErrors(t *testing.T) {
 	if !errors.As(err, &re) || proof == "" {
 		t.Fatalf("got %v; want a RetrieveError", err)
 	}
-	assertNoSecrets(t, err.Error()+re.ErrorDescription+string(re.Body), proof, "s3cret-value")
+	testlog.NoSecrets(t, "text", err.Error()+re.ErrorDescription+string(re.Body), proof, "s3cret-value")
 }
 
 type roundTripperFunc func(*http.Request) (*http.Response, error)

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -23,7 +23,7 @@ import (
 
 // dpopOPConfig is a Config for oidc-provider's client id.
 func dpopOPConfig(t *testing.T, id, secret, redirect, scope string) *Config {
-	ep := oidctest.EndpointsFor(oidctest.Issuer(t))
+	ep := testenv.EndpointsFor(testenv.OIDCProvider(t))
 	return &Config{ClientID: id, ClientSecret: secret, RedirectURL: redirect, Scopes: strings.Fields(scope),
 		Endpoint: oauth2.Endpoint{AuthURL: ep.Auth, TokenURL: ep.Token}}
 }
@@ -32,8 +32,8 @@ func TestOIDCProviderDPoPClientCredentials(t *testing.T) {
 	m := opDiscover(t)
 	ct := &countingTransport{base: http.DefaultTransport}
 	key := mustDPoPKey(t)
-	conf := &Config{ClientID: oidctest.SvcClientID, ClientSecret: oidctest.SvcClientSecret, Scopes: []string{"api:read"},
-		Endpoint: oauth2.Endpoint{TokenURL: m.TokenEndpoint}, Params: map[string][]string{"resource": {oidctest.ResourceOpaque}},
+	conf := &Config{ClientID: testenv.SvcClientID, ClientSecret: testenv.SvcClientSecret, Scopes: []string{"api:read"},
+		Endpoint: oauth2.Endpoint{TokenURL: m.TokenEndpoint}, Params: map[string][]string{"resource": {testenv.ResourceOpaque}},
 		HTTPClient: &http.Client{Transport: ct}, DPoP: key}
 	ctx := context.Background()
 	tok, err := conf.ClientCredentialsToken(ctx)
@@ -94,15 +94,15 @@ func TestOIDCProviderDPoPClientCredentials(t *testing.T) {
 func TestOIDCProviderDPoPCodeAndRefresh(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range []struct{ name, id, secret, redirect, scope string }{
-		{"confidential", oidctest.AppClientID, oidctest.AppClientSecret, oidctest.AppRedirectURI, oidctest.AppScope},
-		{"public", oidctest.CLIClientID, "", oidctest.CLIRedirectURIPort(53124), oidctest.CLIScope},
+		{"confidential", testenv.AppClientID, testenv.AppClientSecret, testenv.AppRedirectURI, testenv.AppScope},
+		{"public", testenv.CLIClientID, "", testenv.CLIRedirectURIPort(53124), testenv.CLIScope},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			conf := dpopOPConfig(t, tt.id, tt.secret, tt.redirect, tt.scope)
 			key := mustDPoPKey(t)
 			conf.DPoP = key
 			verifier := oauth2.GenerateVerifier()
-			cb, err := oidctest.Login(ctx, conf.AuthCodeURL("s", S256Challenge(verifier)), tt.redirect, "alice")
+			cb, err := testenv.Login(ctx, conf.AuthCodeURL("s", S256Challenge(verifier)), tt.redirect, "alice")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,14 +140,14 @@ func TestOIDCProviderDPoPCodeAndRefresh(t *testing.T) {
 func TestOIDCProviderMTLSConfig(t *testing.T) {
 	m := opDiscover(t)
 	for _, tt := range []struct{ clientID, cert string }{
-		{oidctest.MTLSClientID, "client"},
-		{oidctest.MTLSSelfSignedClientID, "selfsigned"},
+		{testenv.MTLSClientID, "client"},
+		{testenv.MTLSSelfSignedClientID, "selfsigned"},
 	} {
 		t.Run(tt.clientID, func(t *testing.T) {
 			hc, thumb := mtlsClient(t, tt.cert)
 			// The token endpoint is the metadata's mTLS alias.
 			conf := &Config{ClientID: tt.clientID, MTLS: true, HTTPClient: hc, Scopes: []string{"api:read"}, Metadata: m,
-				Params: map[string][]string{"resource": {oidctest.ResourceOpaque}}}
+				Params: map[string][]string{"resource": {testenv.ResourceOpaque}}}
 			tok, err := conf.ClientCredentialsToken(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -164,7 +164,7 @@ func TestOIDCProviderMTLSConfig(t *testing.T) {
 	}
 	// A certificate the provider refuses for the client: a typed error.
 	hc, _ := mtlsClient(t, "selfsigned")
-	conf := &Config{ClientID: oidctest.MTLSClientID, MTLS: true, HTTPClient: hc, Metadata: m}
+	conf := &Config{ClientID: testenv.MTLSClientID, MTLS: true, HTTPClient: hc, Metadata: m}
 	var re *oauth2.RetrieveError
 	if _, err := conf.ClientCredentialsToken(context.Background()); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
 		t.Errorf("wrong certificate: got %v; want invalid_client", err)

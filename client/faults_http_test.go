@@ -17,6 +17,7 @@ import (
 	"github.com/tokenward/tokenward/client"
 	"github.com/tokenward/tokenward/internal/faulttest"
 	"github.com/tokenward/tokenward/internal/record"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -306,7 +307,7 @@ func TestFaultRotationResponseLost(t *testing.T) {
 		mem := &cache.Memory{}
 		mem.Save(ctx, "k", data, time.Time{})
 
-		logger, logs := newLogCapture()
+		logger, logs := testlog.New()
 		src := conf.TokenSource(nil, &tokensource.Options{Cache: mem, CacheKey: "k", Logger: logger})
 		before := s.GrantRequests(oauth2test.GrantRefreshToken)
 		s.QueueFault(oauth2test.Fault{Process: true, CloseConnection: true})
@@ -325,7 +326,7 @@ func TestFaultRotationResponseLost(t *testing.T) {
 		if !strings.Contains(logs.String(), "refresh failed") {
 			t.Errorf("log %q; want a warning about the failed refresh", logs)
 		}
-		assertNoSecretText(t, "log", logs.String(), append(secrets, faultSecrets...)...)
+		testlog.NoSecrets(t, "log", logs.String(), append(secrets, faultSecrets...)...)
 
 		// What happens next, by protocol: the old refresh token was
 		// rotated, so presenting it is reuse, and the grant is revoked.

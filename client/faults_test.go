@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -111,14 +111,7 @@ func noLeak(t *testing.T, err error, secrets ...string) {
 		return
 	}
 	for _, text := range errTexts(err) {
-		for _, s := range append(secrets, faultSecrets...) {
-			if s == "" {
-				continue
-			}
-			if strings.Contains(text, s) || len(s) >= 16 && strings.Contains(text, s[:12]) {
-				t.Errorf("secret %q leaked in %q", s, text)
-			}
-		}
+		testlog.NoSecrets(t, "error", text, append(secrets, faultSecrets...)...)
 	}
 }
 

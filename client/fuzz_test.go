@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"golang.org/x/oauth2"
 )
 
@@ -78,10 +79,8 @@ func errorTexts(err error) []string {
 func checkNoLeak(t *testing.T, err error, secrets ...string) {
 	t.Helper()
 	for _, text := range errorTexts(err) {
-		for _, s := range secrets {
-			if strings.Contains(text, s) {
-				t.Fatalf("secret %q leaked in error text %q", s, text)
-			}
+		if s, _, ok := testlog.Leak(text, secrets...); ok {
+			t.Fatalf("secret %q leaked in error text %q", s, text)
 		}
 	}
 }

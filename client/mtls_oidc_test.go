@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 )
 
 // mtlsClient returns an http.Client that trusts the test CA and presents
@@ -22,7 +22,7 @@ import (
 // thumbprint of that certificate.
 func mtlsClient(t *testing.T, name string) (*http.Client, string) {
 	t.Helper()
-	dir := filepath.Join("..", oidctest.TLSDir)
+	dir := filepath.Join("..", testenv.TLSDir)
 	ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -61,13 +61,13 @@ func TestOIDCProviderMTLS(t *testing.T) {
 		t.Fatalf("mTLS metadata: aliases %v, bound %v", m.MTLSEndpointAliases, m.TLSClientCertificateBoundAccessTokens)
 	}
 	for _, tt := range []struct{ clientID, cert string }{
-		{oidctest.MTLSClientID, "client"},
-		{oidctest.MTLSSelfSignedClientID, "selfsigned"},
+		{testenv.MTLSClientID, "client"},
+		{testenv.MTLSSelfSignedClientID, "selfsigned"},
 	} {
 		t.Run(tt.clientID, func(t *testing.T) {
 			hc, thumb := mtlsClient(t, tt.cert)
 			v := url.Values{"grant_type": {"client_credentials"}, "client_id": {tt.clientID}, "scope": {"api:read"}}
-			Resource(oidctest.ResourceOpaque).setParam(v)
+			Resource(testenv.ResourceOpaque).setParam(v)
 			st, raw := mtlsPost(t, hc, tokenURL, v)
 			if st != http.StatusOK {
 				t.Fatalf("token: HTTP %d %s", st, raw)
@@ -89,7 +89,7 @@ func TestOIDCProviderMTLS(t *testing.T) {
 	}
 	// The wrong certificate for the client is refused.
 	hc, _ := mtlsClient(t, "selfsigned")
-	if st, _ := mtlsPost(t, hc, tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {oidctest.MTLSClientID}}); st != http.StatusUnauthorized {
+	if st, _ := mtlsPost(t, hc, tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {testenv.MTLSClientID}}); st != http.StatusUnauthorized {
 		t.Errorf("self-signed certificate for the tls_client_auth client: HTTP %d; want 401", st)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/client"
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -19,8 +19,8 @@ import (
 // CI=true a missing provider fails them.
 
 func opConfig(t *testing.T, id, secret, redirect, scope string) *client.Config {
-	iss := oidctest.Issuer(t)
-	ep := oidctest.EndpointsFor(iss)
+	iss := testenv.OIDCProvider(t)
+	ep := testenv.EndpointsFor(iss)
 	return &client.Config{
 		ClientID: id, ClientSecret: secret, RedirectURL: redirect, Scopes: strings.Fields(scope),
 		Endpoint: oauth2.Endpoint{AuthURL: ep.Auth, TokenURL: ep.Token, DeviceAuthURL: ep.DeviceAuth},
@@ -29,7 +29,7 @@ func opConfig(t *testing.T, id, secret, redirect, scope string) *client.Config {
 
 func TestOIDCProviderClientCredentials(t *testing.T) {
 	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams, oauth2.AuthStyleAutoDetect} {
-		conf := opConfig(t, oidctest.SvcClientID, oidctest.SvcClientSecret, "", "api:read")
+		conf := opConfig(t, testenv.SvcClientID, testenv.SvcClientSecret, "", "api:read")
 		conf.Endpoint.AuthStyle = style
 		tok, err := conf.ClientCredentialsToken(context.Background())
 		if err != nil {
@@ -43,7 +43,7 @@ func TestOIDCProviderClientCredentials(t *testing.T) {
 		}
 	}
 	// A source through a real HTTP request cycle.
-	src := opConfig(t, oidctest.SvcClientID, oidctest.SvcClientSecret, "", "api:read").ClientCredentialsSource(nil)
+	src := opConfig(t, testenv.SvcClientID, testenv.SvcClientSecret, "", "api:read").ClientCredentialsSource(nil)
 	t1, err := src.TokenContext(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func TestOIDCProviderClientCredentials(t *testing.T) {
 		t.Error("source did not reuse its token")
 	}
 
-	bad := opConfig(t, oidctest.SvcClientID, "wrong-secret-value", "", "api:read")
+	bad := opConfig(t, testenv.SvcClientID, "wrong-secret-value", "", "api:read")
 	_, err = bad.ClientCredentialsToken(context.Background())
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" || re.Response.StatusCode != 401 {
@@ -62,7 +62,7 @@ func TestOIDCProviderClientCredentials(t *testing.T) {
 		t.Errorf("error leaks the secret: %v", err)
 	}
 	bad.Params = map[string][]string{"resource": {"urn:unknown"}}
-	bad.ClientSecret = oidctest.SvcClientSecret
+	bad.ClientSecret = testenv.SvcClientSecret
 	if _, err := bad.ClientCredentialsToken(context.Background()); !errors.As(err, &re) || re.ErrorCode != "invalid_target" {
 		t.Errorf("unknown resource (Params): got %v; want invalid_target", err)
 	}
@@ -70,10 +70,10 @@ func TestOIDCProviderClientCredentials(t *testing.T) {
 
 func TestOIDCProviderAuthCodePKCERefreshRotation(t *testing.T) {
 	ctx := context.Background()
-	conf := opConfig(t, oidctest.AppClientID, oidctest.AppClientSecret, oidctest.AppRedirectURI, oidctest.AppScope)
+	conf := opConfig(t, testenv.AppClientID, testenv.AppClientSecret, testenv.AppRedirectURI, testenv.AppScope)
 	verifier := oauth2.GenerateVerifier()
 	state := "state-" + oauth2.GenerateVerifier()[:12]
-	cb, err := oidctest.Login(ctx, conf.AuthCodeURL(state, client.S256Challenge(verifier)), oidctest.AppRedirectURI, "alice")
+	cb, err := testenv.Login(ctx, conf.AuthCodeURL(state, client.S256Challenge(verifier)), testenv.AppRedirectURI, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestOIDCProviderAuthCodePKCERefreshRotation(t *testing.T) {
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("reused refresh token: got %v; want invalid_grant", err)
 	}
-	for _, s := range []string{first.RefreshToken, second.RefreshToken, verifier, code, oidctest.AppClientSecret} {
+	for _, s := range []string{first.RefreshToken, second.RefreshToken, verifier, code, testenv.AppClientSecret} {
 		if strings.Contains(err.Error(), s) {
 			t.Errorf("error leaks a secret: %v", err)
 		}
@@ -136,10 +136,10 @@ func TestOIDCProviderAuthCodePKCERefreshRotation(t *testing.T) {
 
 func TestOIDCProviderPublicClientLoopback(t *testing.T) {
 	ctx := context.Background()
-	redirect := oidctest.CLIRedirectURIPort(53123)
-	conf := opConfig(t, oidctest.CLIClientID, "", redirect, oidctest.CLIScope)
+	redirect := testenv.CLIRedirectURIPort(53123)
+	conf := opConfig(t, testenv.CLIClientID, "", redirect, testenv.CLIScope)
 	verifier := oauth2.GenerateVerifier()
-	cb, err := oidctest.Login(ctx, conf.AuthCodeURL("s", client.S256Challenge(verifier)), redirect, "bob")
+	cb, err := testenv.Login(ctx, conf.AuthCodeURL("s", client.S256Challenge(verifier)), redirect, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +159,10 @@ func TestOIDCProviderPublicClientLoopback(t *testing.T) {
 func TestOIDCProviderDeviceFlowConfidential(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	// x/oauth2's DeviceAuth never authenticates the client, so a confidential
 	// client fails with invalid_client there; ours authenticates it.
-	conf := opConfig(t, oidctest.AppClientID, oidctest.AppClientSecret, "", "openid offline_access api:read")
+	conf := opConfig(t, testenv.AppClientID, testenv.AppClientSecret, "", "openid offline_access api:read")
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestOIDCProviderDeviceFlowConfidential(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		time.Sleep(1500 * time.Millisecond) // let the client see authorization_pending first
-		done <- oidctest.ApproveDevice(ctx, iss, da.VerificationURIComplete, "carol")
+		done <- testenv.ApproveDevice(ctx, iss, da.VerificationURIComplete, "carol")
 	}()
 	tok, err := conf.DeviceAccessToken(ctx, da)
 	if err != nil {

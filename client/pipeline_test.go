@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -144,9 +145,9 @@ func TestRetrieveErrorRequestScrubbed(t *testing.T) {
 	}
 	if req.Body != nil {
 		b, _ := io.ReadAll(req.Body)
-		assertNoSecrets(t, string(b), "refresh-token-value", "client-secret-value")
+		testlog.NoSecrets(t, "text", string(b), "refresh-token-value", "client-secret-value")
 	}
-	assertNoSecrets(t, fmt.Sprintf("%+v", req), "refresh-token-value", "client-secret-value", basicCredentials("id", "client-secret-value"))
+	testlog.NoSecrets(t, "text", fmt.Sprintf("%+v", req), "refresh-token-value", "client-secret-value", basicCredentials("id", "client-secret-value"))
 }
 
 func TestTransportErrorKeepsCause(t *testing.T) {
@@ -177,7 +178,7 @@ func TestTransportErrorKeepsCause(t *testing.T) {
 	}
 	// The text is redacted, the cause kept.
 	te = &TransportError{Op: "x", Err: errors.New("dial: sec-ret-value"), text: redactor{"sec-ret-value"}.String("dial: sec-ret-value")}
-	assertNoSecrets(t, te.Error(), "sec-ret-value")
+	testlog.NoSecrets(t, "text", te.Error(), "sec-ret-value")
 }
 
 func TestRedactorEchoes(t *testing.T) {
@@ -232,13 +233,13 @@ func TestAuthCodeOptions(t *testing.T) {
 		}
 	}
 	// In a token request.
-	rec := newRecorder(t, func(int32, *seen) (int, string) { return 200, okToken })
-	c = &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}}
+	srv := answered(t, 200, okToken)
+	c = &Config{ClientID: "id", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
 	if _, err := c.Exchange(context.Background(), "code", AuthCodeOptions(oauth2.VerifierOption(v))); err != nil {
 		t.Fatal(err)
 	}
-	if s := rec.last.Load(); s.params["code_verifier"] != v {
-		t.Errorf("Exchange code_verifier = %q; want %q", s.params["code_verifier"], v)
+	if got := srv.LastTokenRequest().Params["code_verifier"]; got != v {
+		t.Errorf("Exchange code_verifier = %q; want %q", got, v)
 	}
 }
 
@@ -364,7 +365,7 @@ func TestObserver(t *testing.T) {
 		t.Errorf("refusal outcome = %+v; want 400 invalid_grant and the caller's error", o)
 	}
 	text := fmt.Sprintf("%+v %+v", obs.infos, obs.outs)
-	assertNoSecrets(t, text, oauth2test.DefaultClientSecret, tok.AccessToken, "unknown-refresh-token-value")
+	testlog.NoSecrets(t, "text", text, oauth2test.DefaultClientSecret, tok.AccessToken, "unknown-refresh-token-value")
 }
 
 func TestServerAddress(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"golang.org/x/oauth2"
 )
 
@@ -56,7 +57,7 @@ func TestParseImplicitRedirect(t *testing.T) {
 				}
 			}
 			if err != nil {
-				assertNoSecrets(t, err.Error(), "AT1")
+				testlog.NoSecrets(t, "text", err.Error(), "AT1")
 			}
 		})
 	}

@@ -16,12 +16,15 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/internal/wire"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
-// recorder is a token endpoint that records requests and answers with
-// the function's status and body.
+// recorder is an endpoint that records requests and answers with the
+// function's status and body, for what oauth2test's faults cannot script:
+// device authorization answers and answers computed from the request
+// (grantServer). Token endpoint tests use oauth2test (see answered).
 type recorder struct {
 	srv    *httptest.Server
 	hits   atomic.Int32
@@ -66,6 +69,16 @@ func newRecorder(t *testing.T, answer func(n int32, s *seen) (int, string)) *rec
 
 const okToken = `{"access_token":"AT","token_type":"Bearer","expires_in":3600,"refresh_token":"RT2"}`
 
+// answered returns an oauth2test server whose token endpoint answers the
+// next request with status and a JSON body, whatever it holds, and records
+// it (LastTokenRequest).
+func answered(t *testing.T, status int, body string) *oauth2test.Server {
+	t.Helper()
+	srv := oauth2test.NewServer(t, nil)
+	srv.QueueFault(oauth2test.Fault{Status: status, Body: body, ContentType: "application/json"})
+	return srv
+}
+
 func TestBodyFormatsAndAuthStyles(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -83,34 +96,34 @@ func TestBodyFormatsAndAuthStyles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t, func(int32, *seen) (int, string) { return 200, okToken })
+			srv := answered(t, 200, okToken)
 			c := &Config{ClientID: "my-id", ClientSecret: tt.secret, Scopes: []string{"a", "b"}, BodyFormat: tt.format,
-				Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: tt.style}}
+				Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: tt.style}}
 			if _, err := c.ClientCredentialsToken(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			s := rec.last.Load()
-			if s.contentType != tt.wantCT {
-				t.Errorf("Content-Type = %q; want %q", s.contentType, tt.wantCT)
+			r := srv.LastTokenRequest()
+			if r.ContentType != tt.wantCT {
+				t.Errorf("Content-Type = %q; want %q", r.ContentType, tt.wantCT)
 			}
-			if got := s.basicUser != ""; got != tt.wantBasic {
-				t.Errorf("Basic auth used = %v; want %v", got, tt.wantBasic)
+			if r.UsedBasic != tt.wantBasic {
+				t.Errorf("Basic auth used = %v; want %v", r.UsedBasic, tt.wantBasic)
 			}
-			if tt.wantBasic && (s.basicUser != "my-id" || s.basicPass != "sec") {
-				t.Errorf("Basic = %q:%q; want \"my-id\":\"sec\"", s.basicUser, s.basicPass)
+			if tt.wantBasic && (r.BasicUser != "my-id" || r.BasicPassword != "sec") {
+				t.Errorf("Basic = %q:%q; want \"my-id\":\"sec\"", r.BasicUser, r.BasicPassword)
 			}
 			for _, p := range tt.wantBody {
-				if s.params[p] == "" {
-					t.Errorf("body lacks %q: %v", p, s.params)
+				if r.Params[p] == "" {
+					t.Errorf("body lacks %q: %v", p, r.Params)
 				}
 			}
 			if tt.secret == "" {
-				if _, ok := s.params["client_secret"]; ok {
+				if _, ok := r.Params["client_secret"]; ok {
 					t.Error("public client sent client_secret")
 				}
 			}
-			if s.params["grant_type"] != "client_credentials" || (s.params["scope"] != "" && s.params["scope"] != "a b") {
-				t.Errorf("params = %v; want grant_type client_credentials, scope \"a b\"", s.params)
+			if r.Params["grant_type"] != "client_credentials" || (r.Params["scope"] != "" && r.Params["scope"] != "a b") {
+				t.Errorf("params = %v; want grant_type client_credentials, scope \"a b\"", r.Params)
 			}
 		})
 	}
@@ -118,17 +131,17 @@ func TestBodyFormatsAndAuthStyles(t *testing.T) {
 
 func TestParamsInBothFormats(t *testing.T) {
 	for _, f := range []BodyFormat{FormBody, JSONBody} {
-		rec := newRecorder(t, func(int32, *seen) (int, string) { return 200, okToken })
+		srv := answered(t, 200, okToken)
 		c := &Config{ClientID: "id", ClientSecret: "sec", BodyFormat: f, Params: url.Values{"audience": {"https://api"}},
-			Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInParams}}
+			Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInParams}}
 		if _, err := c.PasswordCredentialsToken(context.Background(), "jsmith", "password123", SetParam("resource", "r1")); err != nil {
 			t.Fatal(err)
 		}
-		s := rec.last.Load()
+		params := srv.LastTokenRequest().Params
 		want := map[string]string{"audience": "https://api", "resource": "r1", "username": "jsmith", "password": "password123", "grant_type": "password"}
 		for k, v := range want {
-			if s.params[k] != v {
-				t.Errorf("%s body: %s = %q; want %q", f, k, s.params[k], v)
+			if params[k] != v {
+				t.Errorf("%s body: %s = %q; want %q", f, k, params[k], v)
 			}
 		}
 	}
@@ -136,39 +149,34 @@ func TestParamsInBothFormats(t *testing.T) {
 
 func TestAutoDetectFallsBackAndRemembers(t *testing.T) {
 	// A server that accepts only credentials in the body.
-	rec := newRecorder(t, func(n int32, s *seen) (int, string) {
-		if s.basicUser != "" {
-			return 401, `{"error":"invalid_client"}`
-		}
-		return 200, okToken
-	})
-	c := &Config{ClientID: "auto-" + t.Name(), ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}}
+	srv := oauth2test.NewServer(t, &oauth2test.Options{Clients: []oauth2test.Client{{ID: "auto", Secret: "sec", AuthStyle: oauth2test.AuthBody}}})
+	c := &Config{ClientID: "auto", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
 	if _, err := c.ClientCredentialsToken(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.hits.Load(); got != 2 {
+	if got := srv.TokenRequests(); got != 2 {
 		t.Fatalf("first call hits = %d; want 2 (basic, then body)", got)
 	}
 	if _, err := c.ClientCredentialsToken(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.hits.Load(); got != 3 {
+	if got := srv.TokenRequests(); got != 3 {
 		t.Errorf("second call: total hits = %d; want 3 (remembered the body style)", got)
 	}
 }
 
 func TestAutoDetectNeverReplaysCode(t *testing.T) {
-	rec := newRecorder(t, func(n int32, s *seen) (int, string) { return 401, `{"error":"invalid_client"}` })
-	c := &Config{ClientID: "code-" + t.Name(), ClientSecret: "client-secret-1", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}}
+	srv := oauth2test.NewServer(t, &oauth2test.Options{Clients: []oauth2test.Client{{ID: "code", Secret: "other-secret", AuthStyle: oauth2test.AuthBasic}}})
+	c := &Config{ClientID: "code", ClientSecret: "client-secret-1", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
 	_, err := c.Exchange(context.Background(), "one-time-code")
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
 		t.Fatalf("got %v; want invalid_client", err)
 	}
-	if got := rec.hits.Load(); got != 1 {
+	if got := srv.TokenRequests(); got != 1 {
 		t.Errorf("hits = %d; want 1 (a code is never replayed)", got)
 	}
-	assertNoSecrets(t, err.Error(), "one-time-code", "client-secret-1")
+	testlog.NoSecrets(t, "text", err.Error(), "one-time-code", "client-secret-1")
 }
 
 func TestRetryPolicyByGrant(t *testing.T) {
@@ -180,7 +188,7 @@ func TestRetryPolicyByGrant(t *testing.T) {
 	}{
 		{"client_credentials retried on 503", 503, func(c *Config) error { _, err := c.ClientCredentialsToken(context.Background()); return err }, 2},
 		{"password retried on 429", 429, func(c *Config) error {
-			_, err := c.PasswordCredentialsToken(context.Background(), "u", "p")
+			_, err := c.PasswordCredentialsToken(context.Background(), oauth2test.DefaultUsername, oauth2test.DefaultPassword)
 			return err
 		}, 2},
 		{"client_credentials retried on 500", 500, func(c *Config) error { _, err := c.ClientCredentialsToken(context.Background()); return err }, 2},
@@ -191,15 +199,11 @@ func TestRetryPolicyByGrant(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t, func(n int32, s *seen) (int, string) {
-				if n == 1 {
-					return tt.status, `{"error":"temporarily_unavailable"}`
-				}
-				return 200, okToken
-			})
-			c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+			srv := oauth2test.NewServer(t, nil) // then answers as itself
+			srv.QueueFault(oauth2test.Fault{Status: tt.status, Error: "temporarily_unavailable", RetryAfter: "0"})
+			c := &Config{ClientID: oauth2test.DefaultClientID, ClientSecret: oauth2test.DefaultClientSecret, Endpoint: srv.Endpoint()}
 			tt.call(c)
-			if got := rec.hits.Load(); got != tt.wantHits {
+			if got := int32(srv.TokenRequests()); got != tt.wantHits {
 				t.Errorf("hits = %d; want %d", got, tt.wantHits)
 			}
 		})
@@ -267,7 +271,7 @@ func TestConnectionRefusedRetriedEvenForCodes(t *testing.T) {
 	if !neverSent(te.Err) && !strings.Contains(err.Error(), "refused") {
 		t.Errorf("error %q; want a connection refused", err)
 	}
-	assertNoSecrets(t, err.Error(), "the-code")
+	testlog.NoSecrets(t, "text", err.Error(), "the-code")
 }
 
 func TestCheckEndpoint(t *testing.T) {
@@ -303,16 +307,16 @@ func TestCheckEndpoint(t *testing.T) {
 }
 
 func TestRedirectsNotFollowed(t *testing.T) {
-	target := newRecorder(t, func(int32, *seen) (int, string) { return 200, okToken })
+	target := oauth2test.NewServer(t, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, target.srv.URL, http.StatusTemporaryRedirect)
+		http.Redirect(w, r, target.TokenURL(), http.StatusTemporaryRedirect)
 	}))
 	defer srv.Close()
 	c := &Config{ClientID: "id", ClientSecret: "sec", Endpoint: oauth2.Endpoint{TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}, HTTPClient: &http.Client{}}
 	if _, err := c.ClientCredentialsToken(context.Background()); err == nil {
 		t.Fatal("got a token through a redirect; want an error")
 	}
-	if got := target.hits.Load(); got != 0 {
+	if got := target.TokenRequests(); got != 0 {
 		t.Errorf("redirect target hits = %d; want 0", got)
 	}
 }
@@ -325,8 +329,8 @@ func TestRefreshKeepsOrRotates(t *testing.T) {
 		{"kept", `{"access_token":"AT","token_type":"bearer","expires_in":60}`, "RT-old"},
 	}
 	for _, tt := range tests {
-		rec := newRecorder(t, func(int32, *seen) (int, string) { return 200, tt.body })
-		c := &Config{ClientID: "id", ClientSecret: "sec", BodyFormat: JSONBody, Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL}}
+		srv := answered(t, 200, tt.body)
+		c := &Config{ClientID: "id", ClientSecret: "sec", BodyFormat: JSONBody, Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL()}}
 		tok, err := c.Refresh(context.Background(), "RT-old")
 		if err != nil {
 			t.Fatal(err)
@@ -334,8 +338,8 @@ func TestRefreshKeepsOrRotates(t *testing.T) {
 		if tok.RefreshToken != tt.want {
 			t.Errorf("%s: RefreshToken = %q; want %q", tt.name, tok.RefreshToken, tt.want)
 		}
-		if s := rec.last.Load(); s.params["grant_type"] != "refresh_token" || s.params["refresh_token"] != "RT-old" || s.params["client_secret"] != "sec" {
-			t.Errorf("%s: params = %v; want a JSON refresh with credentials in the body", tt.name, s.params)
+		if p := srv.LastTokenRequest().Params; p["grant_type"] != "refresh_token" || p["refresh_token"] != "RT-old" || p["client_secret"] != "sec" {
+			t.Errorf("%s: params = %v; want a JSON refresh with credentials in the body", tt.name, p)
 		}
 	}
 	if _, err := (&Config{}).Refresh(context.Background(), ""); !errors.Is(err, ErrNoRefreshToken) {
@@ -355,15 +359,15 @@ func TestContextCanceled(t *testing.T) {
 }
 
 func TestBasicCredentialsAreFormEncoded(t *testing.T) {
-	rec := newRecorder(t, func(int32, *seen) (int, string) { return 200, okToken })
-	c := &Config{ClientID: "id with space", ClientSecret: "s&cret:x", Endpoint: oauth2.Endpoint{TokenURL: rec.srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+	srv := answered(t, 200, okToken)
+	c := &Config{ClientID: "id with space", ClientSecret: "s&cret:x", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader}}
 	if _, err := c.ClientCredentialsToken(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s := rec.last.Load()
 	// RFC 6749 §2.3.1: both parts are application/x-www-form-urlencoded first.
-	if s.basicUser != "id+with+space" || s.basicPass != "s%26cret%3Ax" {
-		t.Errorf("Basic = %q:%q; want form-encoded id+with+space:s%%26cret%%3Ax", s.basicUser, s.basicPass)
+	user, pass, _ := (&http.Request{Header: srv.LastTokenRequest().Header}).BasicAuth()
+	if user != "id+with+space" || pass != "s%26cret%3Ax" {
+		t.Errorf("Basic = %q:%q; want form-encoded id+with+space:s%%26cret%%3Ax", user, pass)
 	}
 }
 

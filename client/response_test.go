@@ -9,21 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenward/tokenward/internal/testlog"
+	"github.com/tokenward/tokenward/oauth2test"
 	"golang.org/x/oauth2"
 )
 
-// canned serves one fixed token endpoint answer.
+// canned returns a Config whose token endpoint (oauth2test's) answers
+// every attempt of one request with status, contentType (none when empty)
+// and body (empty when empty).
 func canned(t *testing.T, status int, contentType, body string) *Config {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		w.WriteHeader(status)
-		w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	return &Config{ClientID: "cid", ClientSecret: "s3cret-client", Endpoint: oauth2.Endpoint{TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}
+	srv := oauth2test.NewServer(t, nil)
+	for range maxRetries + 1 {
+		srv.QueueFault(oauth2test.Fault{Status: status, ContentType: contentType, Body: body,
+			NoContentType: contentType == "", EmptyBody: body == ""})
+	}
+	return &Config{ClientID: "cid", ClientSecret: "s3cret-client", Endpoint: oauth2.Endpoint{TokenURL: srv.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader}}
 }
 
 func TestParseTokenResponses(t *testing.T) {
@@ -167,7 +168,7 @@ func TestParseTokenErrors(t *testing.T) {
 			if len(err.Error()) > 1000 {
 				t.Errorf("error message is %d bytes; want a short one", len(err.Error()))
 			}
-			assertNoSecrets(t, err.Error(), "s3cret-client")
+			testlog.NoSecrets(t, "text", err.Error(), "s3cret-client")
 		})
 	}
 }
@@ -186,10 +187,10 @@ func TestErrorsRedactEchoedSecrets(t *testing.T) {
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("got %v; want invalid_grant", err)
 	}
-	assertNoSecrets(t, err.Error(), "client-secret-value", "refresh-token-value")
-	assertNoSecrets(t, re.ErrorDescription, "client-secret-value", "refresh-token-value")
-	assertNoSecrets(t, string(re.Body), "client-secret-value", "refresh-token-value")
-	assertNoSecrets(t, re.Error(), "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", err.Error(), "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", re.ErrorDescription, "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", string(re.Body), "client-secret-value", "refresh-token-value")
+	testlog.NoSecrets(t, "text", re.Error(), "client-secret-value", "refresh-token-value")
 }
 
 func TestExpiresIn(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/client"
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -79,10 +79,10 @@ func TestRevokeErrors(t *testing.T) {
 }
 
 func TestRevokeAgainstOIDCProvider(t *testing.T) {
-	iss := oidctest.Issuer(t)
-	ep := oidctest.EndpointsFor(iss)
-	conf := &client.Config{ClientID: oidctest.SvcClientID, ClientSecret: oidctest.SvcClientSecret, RevocationURL: ep.Revocation,
-		Params: map[string][]string{"resource": {oidctest.ResourceOpaque}}, Scopes: []string{"api:read"},
+	iss := testenv.OIDCProvider(t)
+	ep := testenv.EndpointsFor(iss)
+	conf := &client.Config{ClientID: testenv.SvcClientID, ClientSecret: testenv.SvcClientSecret, RevocationURL: ep.Revocation,
+		Params: map[string][]string{"resource": {testenv.ResourceOpaque}}, Scopes: []string{"api:read"},
 		Endpoint: oauth2.Endpoint{TokenURL: ep.Token}}
 	ctx := context.Background()
 	tok, err := conf.ClientCredentialsToken(ctx)

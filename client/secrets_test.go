@@ -3,7 +3,6 @@ package client_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -34,13 +34,13 @@ type hygiene struct {
 	errs    []error
 	values  map[string]any // printed with %v %+v %#v %s and slog.Any
 	keys    []string
-	logs    *logCapture
+	logs    *testlog.Buffer
 	log     func(msg string, args ...any)
 	opts    func() *tokensource.Options
 }
 
 func newHygiene(t *testing.T) *hygiene {
-	logger, logs := newLogCapture()
+	logger, logs := testlog.New()
 	h := &hygiene{t: t, logs: logs, values: map[string]any{}, log: logger.Info}
 	h.opts = func() *tokensource.Options { return &tokensource.Options{Logger: logger} }
 	h.secret(faultSecrets...)
@@ -93,44 +93,9 @@ func (h *hygiene) run(name string, f func()) {
 	f()
 }
 
-// forms returns the ways s could show up in text: as is, URL-encoded,
-// base64, hex, and as fmt prints a []byte.
-func forms(s string) []string {
-	out := []string{s, url.QueryEscape(s), hex.EncodeToString([]byte(s)), strings.Trim(fmt.Sprint([]byte(s)), "[]")}
-	if len(s) >= 12 {
-		out = append(out, base64.StdEncoding.EncodeToString([]byte(s))[:12], base64.RawURLEncoding.EncodeToString([]byte(s))[:12])
-	}
-	return out
-}
-
 func (h *hygiene) scan(what, text string) {
 	h.t.Helper()
-	for _, s := range h.secrets {
-		if len(s) < 8 {
-			continue
-		}
-		found := ""
-		for _, f := range forms(s) {
-			if strings.Contains(text, f) {
-				found = f
-				break
-			}
-		}
-		if found == "" && len(s) >= 16 && strings.Contains(text, s[:12]) {
-			found = s[:12]
-		}
-		if found != "" {
-			h.t.Errorf("%s: secret %.20q… (as %.20q…) leaked in %q", what, s, found, truncateText(text))
-			return // one report per text
-		}
-	}
-}
-
-func truncateText(s string) string {
-	if len(s) > 600 {
-		return s[:600] + "…"
-	}
-	return s
+	testlog.NoSecrets(h.t, what, text, h.secrets...)
 }
 
 // check scans everything collected.

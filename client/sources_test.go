@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -164,7 +165,7 @@ func TestCacheKeys(t *testing.T) {
 			t.Errorf("%s and %s share key %s", name, prev, k)
 		}
 		seen[k] = name
-		assertNoSecrets(t, k, "topsecret", "jsmith", "pw-")
+		testlog.NoSecrets(t, "text", k, "topsecret", "jsmith", "pw-")
 	}
 	if base.ClientCredentialsSource(nil).Key() != reordered.ClientCredentialsSource(nil).Key() {
 		t.Error("scope order changed the key; want sorted scopes")
@@ -174,14 +175,14 @@ func TestCacheKeys(t *testing.T) {
 func TestConfigFormattingHidesSecret(t *testing.T) {
 	c := Config{ClientID: "id", ClientSecret: "very-secret-value", Endpoint: oauth2.Endpoint{TokenURL: "https://idp/token"}}
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %#v", c, c, c), fmt.Sprintf("%v", &c)} {
-		assertNoSecrets(t, s, "very-secret-value")
+		testlog.NoSecrets(t, "text", s, "very-secret-value")
 	}
 	var b strings.Builder
 	slogText(&b).Info("config", "conf", c)
-	assertNoSecrets(t, b.String(), "very-secret-value")
+	testlog.NoSecrets(t, "text", b.String(), "very-secret-value")
 	if !strings.Contains(b.String(), "client_id=id") {
 		t.Errorf("slog output %q; want client_id", b.String())
 	}
 	src := c.PasswordSource("user", "password-value", nil)
-	assertNoSecrets(t, fmt.Sprintf("%v %+v", src, src), "very-secret-value", "password-value")
+	testlog.NoSecrets(t, "text", fmt.Sprintf("%v %+v", src, src), "very-secret-value", "password-value")
 }

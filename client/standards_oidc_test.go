@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 )
 
 // These tests run the standards beyond client secrets (discovery,
@@ -63,7 +63,7 @@ func opPost(t *testing.T, rawURL string, v url.Values, user, pass string) (int, 
 
 func opDiscover(t *testing.T) *Metadata {
 	t.Helper()
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	if iss == "" {
 		t.FailNow()
 	}
@@ -77,18 +77,18 @@ func opDiscover(t *testing.T) *Metadata {
 // svcConfig is the provider's machine client, configured by Metadata
 // alone.
 func svcConfig(m *Metadata) *Config {
-	return &Config{ClientID: oidctest.SvcClientID, ClientSecret: oidctest.SvcClientSecret, Metadata: m, Scopes: []string{"api:read"}}
+	return &Config{ClientID: testenv.SvcClientID, ClientSecret: testenv.SvcClientSecret, Metadata: m, Scopes: []string{"api:read"}}
 }
 
 // pkjwtConfig is the private_key_jwt client.
 func pkjwtConfig(t *testing.T, m *Metadata) *Config {
-	return &Config{ClientID: oidctest.PKJWTClientID, Metadata: m, ClientAssertion: PrivateKeyJWT(testKey(t), oidctest.PKJWTKeyID)}
+	return &Config{ClientID: testenv.PKJWTClientID, Metadata: m, ClientAssertion: PrivateKeyJWT(testKey(t), testenv.PKJWTKeyID)}
 }
 
 // opaqueToken gets an opaque (introspectable) access token for svc.
 func opaqueToken(t *testing.T, m *Metadata, extra ...RequestOption) *oauth2.Token {
 	t.Helper()
-	tok, err := svcConfig(m).ClientCredentialsToken(context.Background(), append([]RequestOption{Resource(oidctest.ResourceOpaque)}, extra...)...)
+	tok, err := svcConfig(m).ClientCredentialsToken(context.Background(), append([]RequestOption{Resource(testenv.ResourceOpaque)}, extra...)...)
 	if err != nil {
 		t.Fatalf("client_credentials: %v", err)
 	}
@@ -97,11 +97,11 @@ func opaqueToken(t *testing.T, m *Metadata, extra ...RequestOption) *oauth2.Toke
 
 func TestOIDCProviderDiscovery(t *testing.T) {
 	m := opDiscover(t)
-	ep := oidctest.EndpointsFor(m.Issuer)
+	ep := testenv.EndpointsFor(m.Issuer)
 	if m.TokenEndpoint != ep.Token || m.AuthorizationEndpoint != ep.Auth || m.DeviceAuthorizationEndpoint != ep.DeviceAuth ||
 		m.IntrospectionEndpoint != ep.Introspection || m.RevocationEndpoint != ep.Revocation || m.JWKSURI != ep.JWKS ||
-		m.PushedAuthorizationRequestEndpoint != m.Issuer+oidctest.PathPAR || m.RegistrationEndpoint != m.Issuer+oidctest.PathRegistration {
-		t.Errorf("metadata %+v does not match oidctest's endpoints", m)
+		m.PushedAuthorizationRequestEndpoint != m.Issuer+testenv.PathPAR || m.RegistrationEndpoint != m.Issuer+testenv.PathRegistration {
+		t.Errorf("metadata %+v does not match testenv's endpoints", m)
 	}
 	for _, want := range []struct {
 		list []string
@@ -109,7 +109,7 @@ func TestOIDCProviderDiscovery(t *testing.T) {
 	}{
 		{m.TokenEndpointAuthMethodsSupported, "private_key_jwt"}, {m.TokenEndpointAuthMethodsSupported, "client_secret_jwt"},
 		{m.GrantTypesSupported, GrantTypeTokenExchange}, {m.GrantTypesSupported, GrantTypeJWTBearer},
-		{m.AuthorizationDetailsTypesSupported, oidctest.RARType}, {m.DPoPSigningAlgValuesSupported, "ES256"},
+		{m.AuthorizationDetailsTypesSupported, testenv.RARType}, {m.DPoPSigningAlgValuesSupported, "ES256"},
 		{m.CodeChallengeMethodsSupported, "S256"},
 	} {
 		if !strings.Contains(" "+strings.Join(want.list, " ")+" ", " "+want.v+" ") {
@@ -125,14 +125,14 @@ func TestOIDCProviderDiscovery(t *testing.T) {
 	// A Config with Metadata alone (no URL of its own) works, and is not modified.
 	conf := svcConfig(m)
 	before := *conf
-	if _, err := conf.ClientCredentialsToken(context.Background(), Resource(oidctest.ResourceOpaque)); err != nil {
+	if _, err := conf.ClientCredentialsToken(context.Background(), Resource(testenv.ResourceOpaque)); err != nil {
 		t.Fatalf("client_credentials with Metadata only: %v", err)
 	}
 	if conf.Endpoint != before.Endpoint || conf.RevocationURL != "" || conf.IntrospectionURL != "" || conf.PARURL != "" {
 		t.Errorf("the Config was modified: %+v", conf)
 	}
 	// oidc-provider serves both documents; the OIDC one must agree.
-	resp, err := http.Get(m.Issuer + oidctest.PathDiscovery)
+	resp, err := http.Get(m.Issuer + testenv.PathDiscovery)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,12 +156,12 @@ func TestOIDCProviderClientAssertions(t *testing.T) {
 		name, clientID, secret, aud string
 		a                           ClientAssertion
 	}{
-		{"private_key_jwt, aud token endpoint and issuer", oidctest.PKJWTClientID, "", "", PrivateKeyJWT(key, oidctest.PKJWTKeyID)},
-		{"private_key_jwt, aud issuer", oidctest.PKJWTClientID, "", m.Issuer, PrivateKeyJWT(key, oidctest.PKJWTKeyID)},
-		{"private_key_jwt, no kid", oidctest.PKJWTClientID, "", "", PrivateKeyJWT(key, "")},
-		{"client_secret_jwt", oidctest.SecretJWTClientID, oidctest.SecretJWTClientSecret, "", SecretJWT()},
-		{"AssertionFunc", oidctest.PKJWTClientID, "", m.Issuer, AssertionFunc(func(ctx context.Context, aud string) (string, error) {
-			return PrivateKeyJWT(key, oidctest.PKJWTKeyID).assertion(ctx, assertionRequest{ClientID: oidctest.PKJWTClientID, Audience: []string{aud}})
+		{"private_key_jwt, aud token endpoint and issuer", testenv.PKJWTClientID, "", "", PrivateKeyJWT(key, testenv.PKJWTKeyID)},
+		{"private_key_jwt, aud issuer", testenv.PKJWTClientID, "", m.Issuer, PrivateKeyJWT(key, testenv.PKJWTKeyID)},
+		{"private_key_jwt, no kid", testenv.PKJWTClientID, "", "", PrivateKeyJWT(key, "")},
+		{"client_secret_jwt", testenv.SecretJWTClientID, testenv.SecretJWTClientSecret, "", SecretJWT()},
+		{"AssertionFunc", testenv.PKJWTClientID, "", m.Issuer, AssertionFunc(func(ctx context.Context, aud string) (string, error) {
+			return PrivateKeyJWT(key, testenv.PKJWTKeyID).assertion(ctx, assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{aud}})
 		})},
 	}
 	for _, tt := range tests {
@@ -176,9 +176,9 @@ func TestOIDCProviderClientAssertions(t *testing.T) {
 		})
 	}
 	// What makes a fresh assertion per request necessary: a replay is refused.
-	auth, _ := clientAssertionParams(ctx, PrivateKeyJWT(key, oidctest.PKJWTKeyID),
-		assertionRequest{ClientID: oidctest.PKJWTClientID, Audience: []string{m.Issuer}})
-	v := url.Values{"grant_type": {"client_credentials"}, "client_id": {oidctest.PKJWTClientID}}
+	auth, _ := clientAssertionParams(ctx, PrivateKeyJWT(key, testenv.PKJWTKeyID),
+		assertionRequest{ClientID: testenv.PKJWTClientID, Audience: []string{m.Issuer}})
+	v := url.Values{"grant_type": {"client_credentials"}, "client_id": {testenv.PKJWTClientID}}
 	for k, vs := range auth {
 		v[k] = vs
 	}
@@ -191,13 +191,13 @@ func TestOIDCProviderClientAssertions(t *testing.T) {
 	// client_secret_jwt chosen from the metadata: the sjwt client announces
 	// no method of its own, so only SecretJWT set explicitly works; with
 	// only its secret, auto-detection tries Basic and the body and fails.
-	if _, err := (&Config{ClientID: oidctest.SecretJWTClientID, ClientSecret: oidctest.SecretJWTClientSecret, Metadata: m}).ClientCredentialsToken(ctx); err == nil {
+	if _, err := (&Config{ClientID: testenv.SecretJWTClientID, ClientSecret: testenv.SecretJWTClientSecret, Metadata: m}).ClientCredentialsToken(ctx); err == nil {
 		t.Error("client_secret_jwt client with its secret in Basic or the body: no error")
 	}
 	// Another key is refused, and the secret is never tried after it.
 	ct := &countingTransport{base: http.DefaultTransport}
-	conf := &Config{ClientID: oidctest.PKJWTClientID, ClientSecret: "a-secret-never-sent", Metadata: m, HTTPClient: &http.Client{Transport: ct},
-		ClientAssertion: PrivateKeyJWT(mustKey(ecdsaP256()), oidctest.PKJWTKeyID)}
+	conf := &Config{ClientID: testenv.PKJWTClientID, ClientSecret: "a-secret-never-sent", Metadata: m, HTTPClient: &http.Client{Transport: ct},
+		ClientAssertion: PrivateKeyJWT(mustKey(ecdsaP256()), testenv.PKJWTKeyID)}
 	_, err := conf.ClientCredentialsToken(ctx)
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
@@ -211,7 +211,7 @@ func TestOIDCProviderClientAssertions(t *testing.T) {
 func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 	m := opDiscover(t)
 	ctx := context.Background()
-	details := json.RawMessage(`[{"type":"` + oidctest.RARType + `","instructedAmount":{"currency":"EUR","amount":"12.30"}}]`)
+	details := json.RawMessage(`[{"type":"` + testenv.RARType + `","instructedAmount":{"currency":"EUR","amount":"12.30"}}]`)
 	tok := opaqueToken(t, m, AuthorizationDetails(details))
 	if ad, _ := tok.Extra("authorization_details").([]any); len(ad) != 1 {
 		t.Errorf("token response authorization_details %v; want the one detail", tok.Extra("authorization_details"))
@@ -221,8 +221,8 @@ func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !in.Active || in.ClientID != oidctest.SvcClientID || in.Scope != "api:read" || in.Expiry.Before(time.Now()) ||
-		len(in.Audience) != 1 || in.Audience[0] != oidctest.ResourceOpaque || in.Issuer != m.Issuer || in.TokenType != "Bearer" {
+	if !in.Active || in.ClientID != testenv.SvcClientID || in.Scope != "api:read" || in.Expiry.Before(time.Now()) ||
+		len(in.Audience) != 1 || in.Audience[0] != testenv.ResourceOpaque || in.Issuer != m.Issuer || in.TokenType != "Bearer" {
 		t.Errorf("introspection %+v", in)
 	}
 	if ad, _ := in.Extra["authorization_details"].([]any); len(ad) != 1 {
@@ -230,7 +230,7 @@ func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 	}
 	// Introspection with a client assertion (this provider lets any
 	// authenticated client introspect).
-	if in, err := pkjwtConfig(t, m).Introspect(ctx, tok.AccessToken, ""); err != nil || !in.Active || in.ClientID != oidctest.SvcClientID {
+	if in, err := pkjwtConfig(t, m).Introspect(ctx, tok.AccessToken, ""); err != nil || !in.Active || in.ClientID != testenv.SvcClientID {
 		t.Errorf("introspection as the private_key_jwt client: %+v, %v", in, err)
 	}
 	// Revoked: Active false is a value.
@@ -246,8 +246,8 @@ func TestOIDCProviderIntrospectionAndRAR(t *testing.T) {
 		opts []RequestOption
 		want string
 	}{
-		{"bad details", []RequestOption{Resource(oidctest.ResourceOpaque),
-			AuthorizationDetails(json.RawMessage(`[{"type":"` + oidctest.RARType + `","instructedAmount":{"amount":5}}]`))}, "invalid_authorization_details"},
+		{"bad details", []RequestOption{Resource(testenv.ResourceOpaque),
+			AuthorizationDetails(json.RawMessage(`[{"type":"` + testenv.RARType + `","instructedAmount":{"amount":5}}]`))}, "invalid_authorization_details"},
 		{"unknown resource", []RequestOption{Resource("urn:example:unknown")}, "invalid_target"},
 	} {
 		_, err := conf.ClientCredentialsToken(ctx, tt.opts...)
@@ -263,12 +263,12 @@ func TestOIDCProviderPAR(t *testing.T) {
 	if !strings.Contains(string(m.Raw), "pushed_authorization_request_endpoint") {
 		t.Fatal("no PAR endpoint announced")
 	}
-	conf := &Config{ClientID: oidctest.PARClientID, ClientSecret: oidctest.PARClientSecret, Metadata: m,
-		RedirectURL: oidctest.PARRedirectURI, Scopes: []string{"openid", "api:read"}}
+	conf := &Config{ClientID: testenv.PARClientID, ClientSecret: testenv.PARClientSecret, Metadata: m,
+		RedirectURL: testenv.PARRedirectURI, Scopes: []string{"openid", "api:read"}}
 	verifier := oauth2.GenerateVerifier()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	authURL, err := conf.PushAuthCodeURL(ctx, "st-123", S256Challenge(verifier), Resource(oidctest.ResourceJWT))
+	authURL, err := conf.PushAuthCodeURL(ctx, "st-123", S256Challenge(verifier), Resource(testenv.ResourceJWT))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestOIDCProviderPAR(t *testing.T) {
 	if len(q.Query()) != 2 || !strings.HasPrefix(q.Query().Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
 		t.Errorf("authorize URL %q carries more than client_id and request_uri", authURL)
 	}
-	cb, err := oidctest.Login(ctx, authURL, oidctest.PARRedirectURI, "par-user")
+	cb, err := testenv.Login(ctx, authURL, testenv.PARRedirectURI, "par-user")
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -284,18 +284,18 @@ func TestOIDCProviderPAR(t *testing.T) {
 	if err != nil || cb.Query().Get("iss") != m.Issuer {
 		t.Fatalf("callback %s: %v", cb, err)
 	}
-	tok, err := conf.Exchange(ctx, code, Verifier(verifier), Resource(oidctest.ResourceJWT))
+	tok, err := conf.Exchange(ctx, code, Verifier(verifier), Resource(testenv.ResourceJWT))
 	if err != nil {
 		t.Fatalf("code exchange: %v", err)
 	}
 	var claims struct {
 		Aud any `json:"aud"`
 	}
-	if !jwtClaims(tok.AccessToken, 0, &claims) || claims.Aud != oidctest.ResourceJWT {
-		t.Errorf("access token aud %v; want the resource indicator %s", claims.Aud, oidctest.ResourceJWT)
+	if !jwtClaims(tok.AccessToken, 0, &claims) || claims.Aud != testenv.ResourceJWT {
+		t.Errorf("access token aud %v; want the resource indicator %s", claims.Aud, testenv.ResourceJWT)
 	}
 	// Without PAR the client is refused: AuthCodeURL is not for this server.
-	cb, err = oidctest.Login(ctx, conf.AuthCodeURL("st-123", S256Challenge(verifier)), oidctest.PARRedirectURI, "par-user")
+	cb, err = testenv.Login(ctx, conf.AuthCodeURL("st-123", S256Challenge(verifier)), testenv.PARRedirectURI, "par-user")
 	if err == nil || cb == nil || cb.Query().Get("error") != "invalid_request" {
 		t.Errorf("unpushed request: %v, %v; want invalid_request", cb, err)
 	}
@@ -315,7 +315,7 @@ func TestOIDCProviderTokenExchange(t *testing.T) {
 	m := opDiscover(t)
 	ctx := context.Background()
 	subject := opaqueToken(t, m)
-	conf := &Config{ClientID: oidctest.TokenExchangeClientID, ClientSecret: oidctest.TokenExchangeClientSecret, Metadata: m, Scopes: []string{"api:read"}}
+	conf := &Config{ClientID: testenv.TokenExchangeClientID, ClientSecret: testenv.TokenExchangeClientSecret, Metadata: m, Scopes: []string{"api:read"}}
 	tok, err := conf.ExchangeToken(ctx, TokenExchange{SubjectToken: subject.AccessToken, SubjectTokenType: TokenTypeAccessToken, RequestedTokenType: TokenTypeAccessToken})
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
@@ -324,7 +324,7 @@ func TestOIDCProviderTokenExchange(t *testing.T) {
 		t.Errorf("IssuedTokenType = %q; want %q", got, TokenTypeAccessToken)
 	}
 	in, err := conf.Introspect(ctx, tok.AccessToken, "")
-	if err != nil || !in.Active || in.ClientID != oidctest.TokenExchangeClientID || in.Extra["subject_client_id"] != oidctest.SvcClientID {
+	if err != nil || !in.Active || in.ClientID != testenv.TokenExchangeClientID || in.Extra["subject_client_id"] != testenv.SvcClientID {
 		t.Errorf("exchanged token %+v, %v", in, err)
 	}
 	_, err = conf.ExchangeToken(ctx, TokenExchange{SubjectToken: "not-a-token", SubjectTokenType: TokenTypeAccessToken})
@@ -350,7 +350,7 @@ func TestOIDCProviderTokenExchange(t *testing.T) {
 		if !tok.Expiry.Equal(subjects.last.Expiry) {
 			t.Errorf("source, token %d: expiry %v; want the subject's %v", i+1, tok.Expiry, subjects.last.Expiry)
 		}
-		if in, err := conf.Introspect(ctx, tok.AccessToken, ""); err != nil || in.Extra["subject_client_id"] != oidctest.SvcClientID {
+		if in, err := conf.Introspect(ctx, tok.AccessToken, ""); err != nil || in.Extra["subject_client_id"] != testenv.SvcClientID {
 			t.Errorf("source, token %d: %+v, %v", i+1, in, err)
 		}
 		src.Invalidate(tok) // as a resource server's 401 would
@@ -384,7 +384,7 @@ func TestOIDCProviderJWTBearer(t *testing.T) {
 	key := testKey(t)
 	conf := pkjwtConfig(t, m)
 	conf.Scopes = []string{"api:read"}
-	sa := &ServiceAccount{Key: key, KeyID: oidctest.PKJWTKeyID, Issuer: oidctest.ServiceAccountIssuer, Subject: "alice", Audience: m.Issuer}
+	sa := &ServiceAccount{Key: key, KeyID: testenv.PKJWTKeyID, Issuer: testenv.ServiceAccountIssuer, Subject: "alice", Audience: m.Issuer}
 	assertion, err := sa.Assertion(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -398,7 +398,7 @@ func TestOIDCProviderJWTBearer(t *testing.T) {
 	}
 	// The source signs a fresh assertion for each token, its audience
 	// taken from the Config (token endpoint and issuer).
-	src := conf.JWTBearerSource(&ServiceAccount{Key: key, KeyID: oidctest.PKJWTKeyID, Issuer: oidctest.ServiceAccountIssuer, Subject: "bob"}, nil)
+	src := conf.JWTBearerSource(&ServiceAccount{Key: key, KeyID: testenv.PKJWTKeyID, Issuer: testenv.ServiceAccountIssuer, Subject: "bob"}, nil)
 	for i := range 2 {
 		tok, err := src.TokenContext(ctx)
 		if err != nil {
@@ -434,7 +434,7 @@ func TestOIDCProviderRegistration(t *testing.T) {
 	}
 	// The new client works.
 	nc := &Config{ClientID: reg.ClientID, ClientSecret: reg.ClientSecret, Metadata: m, Scopes: []string{"api:read"}}
-	if _, err := nc.ClientCredentialsToken(ctx, Resource(oidctest.ResourceOpaque)); err != nil {
+	if _, err := nc.ClientCredentialsToken(ctx, Resource(testenv.ResourceOpaque)); err != nil {
 		t.Errorf("client_credentials as the new client: %v", err)
 	}
 	got, err := reg.Read(ctx, nil)

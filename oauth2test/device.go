@@ -49,14 +49,8 @@ const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
 // handleDeviceAuthorization serves the device authorization endpoint.
 func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &oauthError{http.StatusMethodNotAllowed, "invalid_request", "the device authorization endpoint accepts POST only"})
-		return
-	}
-	req, e := readRequest(w, r)
-	if e != nil {
-		writeError(w, e)
+	req, ok := readPost(w, r, "device authorization")
+	if !ok {
 		return
 	}
 	s.mu.Lock()

@@ -13,8 +13,10 @@ import (
 //   - Error (with optional Description and Status) sends an RFC 6749
 //     section 5.2 JSON error; with Status 200 it is an "error in a 200".
 //   - Body sends a raw body instead, such as an HTML page, garbage or
-//     truncated JSON, with ContentType (sniffed when empty).
-//   - Status alone sends that status with its text as a plain body.
+//     truncated JSON, with ContentType (sniffed when empty; none at all
+//     with NoContentType).
+//   - Status alone sends that status with its text as a plain body; with
+//     EmptyBody, with no body at all.
 //   - CloseConnection drops the connection without answering.
 //   - Latency alone delays the request, which is then answered normally.
 //
@@ -46,6 +48,13 @@ type Fault struct {
 	// http.DetectContentType.
 	ContentType string
 
+	// NoContentType sends the answer without a Content-Type header.
+	NoContentType bool
+
+	// EmptyBody sends Status (500 when zero) with an empty body instead of
+	// the status text, as a server that answers 200 with nothing does.
+	EmptyBody bool
+
 	// CloseConnection makes the server drop the TCP connection (with a
 	// reset) without answering, as when a connection breaks mid-request.
 	CloseConnection bool
@@ -58,7 +67,7 @@ type Fault struct {
 
 // passThrough reports whether f only delays the request.
 func (f Fault) passThrough() bool {
-	return f.Status == 0 && f.Error == "" && f.Body == "" && f.RetryAfter == "" && !f.CloseConnection
+	return f.Status == 0 && f.Error == "" && f.Body == "" && f.RetryAfter == "" && !f.CloseConnection && !f.EmptyBody
 }
 
 // QueueFault queues f for the token endpoint. Queued faults apply in order,
@@ -121,18 +130,22 @@ func (s *Server) writeFault(w http.ResponseWriter, f Fault) {
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
-	if f.Error != "" && f.Body == "" {
+	if f.Error != "" && f.Body == "" && !f.EmptyBody {
 		writeJSON(w, status, errorBody{Error: f.Error, Description: f.Description})
 		return
 	}
 	body, ct := f.Body, f.ContentType
-	if body == "" {
+	if body == "" && !f.EmptyBody {
 		body, ct = http.StatusText(status)+"\n", "text/plain; charset=utf-8"
 	}
-	if ct == "" {
-		ct = http.DetectContentType([]byte(body))
+	switch {
+	case f.NoContentType:
+		w.Header()["Content-Type"] = nil // net/http would sniff one
+	case ct != "":
+		w.Header().Set("Content-Type", ct)
+	case body != "":
+		w.Header().Set("Content-Type", http.DetectContentType([]byte(body)))
 	}
-	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(status)
 	io.WriteString(w, body)
 }

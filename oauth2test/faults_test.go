@@ -162,3 +162,38 @@ func TestCloseEndsLatency(t *testing.T) {
 		t.Fatal("request still pending 10s after Close")
 	}
 }
+
+// TestFaultNoContentTypeEmptyBody: the answers net/http would otherwise
+// dress up: a body without any Content-Type, and a 200 with no body.
+func TestFaultNoContentTypeEmptyBody(t *testing.T) {
+	tests := []struct {
+		name       string
+		fault      Fault
+		wantStatus int
+		wantCT     []string // the Content-Type header values
+		wantBody   string
+	}{
+		{"no content type", Fault{Status: 200, Body: `{"access_token":"AT"}`, NoContentType: true}, 200, nil, `{"access_token":"AT"}`},
+		{"empty 200", Fault{Status: 200, EmptyBody: true}, 200, nil, ""},
+		{"empty 200 as JSON", Fault{Status: 200, EmptyBody: true, ContentType: "application/json"}, 200, []string{"application/json"}, ""},
+		{"empty error status", Fault{Error: "ignored", EmptyBody: true}, 400, nil, ""},
+	}
+	s := NewServer(t, nil)
+	for _, tt := range tests {
+		s.QueueFault(tt.fault)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, s, call{form: defaultCreds("grant_type", "client_credentials")})
+			if r.status != tt.wantStatus {
+				t.Errorf("status = %d; want %d", r.status, tt.wantStatus)
+			}
+			if got := r.header.Values("Content-Type"); strings.Join(got, ",") != strings.Join(tt.wantCT, ",") {
+				t.Errorf("Content-Type = %q; want %q", got, tt.wantCT)
+			}
+			if string(r.body) != tt.wantBody {
+				t.Errorf("body = %q; want %q", r.body, tt.wantBody)
+			}
+		})
+	}
+}

@@ -50,6 +50,23 @@ func (r *Request) clone() *Request {
 	return &c
 }
 
+// readPost reads and parses the body of a POST to an endpoint that accepts
+// nothing else. For another method, or a body it cannot read, it answers
+// with the error and returns false.
+func readPost(w http.ResponseWriter, r *http.Request, endpoint string) (*Request, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, &oauthError{http.StatusMethodNotAllowed, "invalid_request", "the " + endpoint + " endpoint accepts POST only"})
+		return nil, false
+	}
+	req, e := readRequest(w, r)
+	if e != nil {
+		writeError(w, e)
+		return nil, false
+	}
+	return req, true
+}
+
 // readRequest reads and parses the body of r. The returned Request is
 // non-nil even when err is not: it records whatever could be read.
 func readRequest(w http.ResponseWriter, r *http.Request) (*Request, *oauthError) {

@@ -8,18 +8,12 @@ import "net/http"
 // the same grant. Unknown tokens, and tokens of other clients, are ignored:
 // the answer is 200 with an empty body either way.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &oauthError{http.StatusMethodNotAllowed, "invalid_request", "the revocation endpoint accepts POST only"})
-		return
-	}
-	req, e := readRequest(w, r)
-	if e != nil {
-		writeError(w, e)
+	req, ok := readPost(w, r, "revocation")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
-	e = s.revoke(req)
+	e := s.revoke(req)
 	s.mu.Unlock()
 	if e != nil {
 		writeError(w, e)

@@ -240,14 +240,8 @@ func (s *Server) tokenExchangeGrant(c *Client, req *Request) (*tokenResponse, *o
 
 // handleIntrospect serves RFC 7662 introspection.
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &oauthError{http.StatusMethodNotAllowed, "invalid_request", "POST only"})
-		return
-	}
-	req, e := readRequest(w, r)
-	if e != nil {
-		writeError(w, e)
+	req, ok := readPost(w, r, "introspection")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -274,14 +268,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 
 // handlePAR serves RFC 9126 pushed authorization requests.
 func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, &oauthError{http.StatusMethodNotAllowed, "invalid_request", "POST only"})
-		return
-	}
-	req, e := readRequest(w, r)
-	if e != nil {
-		writeError(w, e)
+	req, ok := readPost(w, r, "pushed authorization request")
+	if !ok {
 		return
 	}
 	jkt, ok := s.checkTokenDPoP(w, r) // RFC 9449 §10.1: a proof binds the code

@@ -6,7 +6,6 @@ package telemetry
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tokenward/tokenward/cache"
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -176,9 +176,5 @@ func TestE2ENoSecret(t *testing.T) {
 	if len(r.tokenSpans()) == 0 && len(r.metrics) == 0 {
 		pending(t, "client.Config.Observer and tokensource.Options.Observer")
 	}
-	for _, s := range append([]string{e2eSecret, "secret-XYZ"}, r.tokens...) {
-		if strings.Contains(r.dump, s) {
-			t.Errorf("exported telemetry contains %q:\n%s", s, r.dump)
-		}
-	}
+	testlog.NoSecrets(t, "exported telemetry", r.dump, append([]string{e2eSecret, "secret-XYZ"}, r.tokens...)...)
 }

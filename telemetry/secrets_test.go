@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenward/tokenward/client"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -71,7 +72,5 @@ func TestNoSecretInTelemetry(t *testing.T) {
 	if !strings.Contains(got, "tokenward.token.requests") || !strings.Contains(got, "oauth2 token") {
 		t.Fatalf("exported data misses the metrics or spans:\n%s", got)
 	}
-	if strings.Contains(got, secret) {
-		t.Errorf("exported telemetry contains %q:\n%s", secret, got)
-	}
+	testlog.NoSecrets(t, "exported telemetry", got, secret)
 }

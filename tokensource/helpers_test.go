@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokenward/tokenward/internal/clock"
 	"github.com/tokenward/tokenward/internal/record"
+	"github.com/tokenward/tokenward/internal/testlog"
 )
 
 // fakeClock is the shared fake clock.
@@ -157,26 +158,9 @@ func (l lockingCache) Lock(ctx context.Context, key string, ttl time.Duration) (
 	return func() { once.Do(l.lockMu.Unlock) }, nil
 }
 
-// logBuffer collects log output for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newTestLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
+// newTestLogger returns an info-level text logger and what it writes.
+func newTestLogger() (*slog.Logger, *testlog.Buffer) {
+	b := &testlog.Buffer{}
 	return slog.New(slog.NewTextHandler(b, nil)), b
 }
 

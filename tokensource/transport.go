@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/tokenward/tokenward/internal/wire"
 	"golang.org/x/oauth2"
 )
 
@@ -92,26 +93,12 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 type origin struct{ scheme, host, port string }
 
 func originOf(u *url.URL) origin {
-	return origin{strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), portOf(u)}
-}
-
-// portOf is u's port, or its scheme's default.
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return "443"
-	case "http":
-		return "80"
-	}
-	return ""
+	return origin{strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), wire.Port(u)}
 }
 
 // is reports whether u has origin o, without allocating.
 func (o origin) is(u *url.URL) bool {
-	return strings.EqualFold(u.Scheme, o.scheme) && strings.EqualFold(u.Hostname(), o.host) && portOf(u) == o.port
+	return strings.EqualFold(u.Scheme, o.scheme) && strings.EqualFold(u.Hostname(), o.host) && wire.Port(u) == o.port
 }
 
 func (o origin) String() string { return o.scheme + "://" + net.JoinHostPort(o.host, o.port) }

@@ -1,9 +1,8 @@
 package keychain
 
-// Tests against the real OS keychain (the Secret Service on Linux). Run
-// them with a private, unlocked gnome-keyring:
-//
-//	scripts/with-keyring.sh go test ./cache/keychain/
+// Tests against the real OS keychain (the Secret Service on Linux): a
+// private, unlocked gnome-keyring that testenv.Keyring starts for the test
+// binary.
 //
 // The Example calls keyring.MockInit, which replaces go-keyring's
 // provider for the rest of the process; the testing package runs every
@@ -25,25 +24,19 @@ import (
 	"time"
 
 	"github.com/tokenward/tokenward/cache/cachetest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/tokensource"
 	"github.com/zalando/go-keyring"
 )
 
-const withKeyringHint = "run: scripts/with-keyring.sh go test ./cache/keychain/"
-
-// needSecretService skips (or, when CI=true, fails) the test when there
-// is no session bus to find a Secret Service on.
+// needSecretService starts the private Secret Service of testenv.Keyring;
+// the test is skipped (failed under CI) without dbus and gnome-keyring.
 func needSecretService(t *testing.T) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the real-keychain tests drive the Secret Service (Linux); " + runtime.GOOS + " uses another backend")
 	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("DBUS_SESSION_BUS_ADDRESS is not set, so there is no Secret Service to test against (CI=true: not skipping); " + withKeyringHint)
-		}
-		t.Skip("DBUS_SESSION_BUS_ADDRESS is not set; to test against a real Secret Service, " + withKeyringHint)
-	}
+	testenv.Keyring(t)
 }
 
 // realEnv returns an env on the real keychain under a service name unique
@@ -197,14 +190,8 @@ func needLinux(t *testing.T) {
 // needTool skips (or, when CI=true, fails) when a program is missing.
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := name + " is not installed (apt-get install -y --no-install-recommends dbus gnome-keyring)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.Require(t, name)
+	p, _ := exec.LookPath(name)
 	return p
 }
 

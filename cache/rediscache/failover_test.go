@@ -16,6 +16,7 @@ import (
 	"github.com/tokenward/tokenward/cache/rediscache"
 	"github.com/tokenward/tokenward/internal/fleet"
 	"github.com/tokenward/tokenward/internal/testenv"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -155,7 +156,7 @@ func TestRotationsThroughFailover(t *testing.T) {
 	)
 	set := testenv.Sentinel(t)
 	srv := fleet.NewServer(t, life)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	var calls, errs, invalidGrant atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup

@@ -38,7 +38,7 @@ func TestFleetRedisCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process proof")
 	}
-	fleet.Proof(t, fleetRedis, fleetSpec(t))
+	fleet.Proof(t, fleetRedis, fleetSpec(t), fleet.Processes)
 }
 
 func TestFleetKilledLockHolderRedis(t *testing.T) {

@@ -1,7 +1,6 @@
 package rediscache_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tokenward/tokenward/cache/rediscache"
 	"github.com/tokenward/tokenward/internal/fleet"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -70,23 +70,6 @@ func (p *proxy) stop() {
 	p.wg.Wait()
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRedisDownMidRun stops Redis (as seen by the client) in the middle of
 // a run: requests keep working from the in-process token, with warnings, a
 // renewal that needs the lock fails clearly, and nothing panics.
@@ -97,7 +80,7 @@ func TestRedisDownMidRun(t *testing.T) {
 	store := rediscache.New(rdb, &rediscache.Options{Prefix: "tokenward-outage-" + strings.ReplaceAll(t.Name(), "/", "-") + ":"})
 
 	srv := fleet.NewServer(t, time.Hour)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	src := fleet.Conf(srv.TokenURL()).PasswordSource(oauth2test.DefaultUsername, oauth2test.DefaultPassword, &tokensource.Options{
 		Cache: store, RefreshTimeout: 5 * time.Second, LockTTL: time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),

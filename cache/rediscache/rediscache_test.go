@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/tokenward/tokenward/cache/cachetest"
 	"github.com/tokenward/tokenward/cache/rediscache"
-	"github.com/tokenward/tokenward/internal/oidctest"
 	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -33,13 +31,10 @@ var (
 
 var bg = context.Background()
 
-// redisAddr is $REDIS_ADDR (started by scripts/test.sh) or else a
-// redis-server started for t (skipped without one, failed under CI).
+// redisAddr is a redis-server started for t (skipped without one, failed
+// under CI).
 func redisAddr(t *testing.T) string {
 	t.Helper()
-	if addr := os.Getenv(oidctest.EnvRedisAddr); addr != "" {
-		return addr
-	}
 	return testenv.Redis(t).Addr
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -27,7 +27,7 @@ func newBrowser(t *testing.T) context.Context {
 	if _, err := os.Stat(path); err != nil {
 		if p, err := exec.LookPath("chromium"); err == nil {
 			path = p
-		} else if oidctest.UnderCI() {
+		} else if testenv.UnderCI() {
 			t.Fatal("chromium not installed: it must be under CI (scripts/test.sh installs it)")
 		} else {
 			t.Skip("chromium not installed: skipping; apt-get install chromium, or run ./scripts/test.sh")
@@ -182,11 +182,11 @@ func TestBrowserLoginImplicit(t *testing.T) {
 
 func TestBrowserLoginOIDCProvider(t *testing.T) {
 	t.Parallel()
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	c := newCLI(t)
 	browser := newBrowser(t)
-	c.run("", "profile", "add", "e2e-oidc", "--issuer", iss, "--client-id", oidctest.CLIClientID,
-		"--grant", "authorization_code", "--no-client-secret", "--scope", oidctest.CLIScope)
+	c.run("", "profile", "add", "e2e-oidc", "--issuer", iss, "--client-id", testenv.CLIClientID,
+		"--grant", "authorization_code", "--no-client-secret", "--scope", testenv.CLIScope)
 
 	l := c.start("login", "-p", "e2e-oidc", "--no-browser", "--timeout", "60s")
 	authURL := l.authURL(t)
@@ -194,7 +194,7 @@ func TestBrowserLoginOIDCProvider(t *testing.T) {
 		chromedp.Navigate(authURL),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "e2e-user"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), oidctest.Password),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testenv.Password),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 	)
 	// The consent page (for the cli client), then the loopback listener.

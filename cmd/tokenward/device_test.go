@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -22,12 +22,7 @@ type tmux struct {
 // fails the test under CI and skips it otherwise.
 func newTmux(t *testing.T, env []string, cmd string) *tmux {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if oidctest.UnderCI() {
-			t.Fatal("tmux not installed: it must be under CI (scripts/test.sh installs it)")
-		}
-		t.Skip("tmux not installed: skipping; apt-get install tmux, or run ./scripts/test.sh")
-	}
+	testenv.Require(t, "tmux")
 	tm := &tmux{t: t, socket: filepath.Join(t.TempDir(), "tmux.sock")}
 	c := exec.Command("tmux", "-S", tm.socket, "-f", "/dev/null", "new-session", "-d", "-s", "tw", "-x", "120", "-y", "50", cmd)
 	c.Env = env

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 )
 
 // binary is the tokenward binary built once for the package's tests.
@@ -26,9 +26,10 @@ var binary struct {
 	dir  string
 }
 
-// TestMain removes the built binary after the tests.
+// TestMain removes the built binary after the tests and stops the shared
+// services of testenv.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testenv.Run(m)
 	if binary.dir != "" {
 		os.RemoveAll(binary.dir)
 	}
@@ -56,7 +57,7 @@ func buildBinary(t *testing.T) string {
 }
 
 // runner runs the tokenward binary with a private config file. Its keychain
-// is the session's (scripts/with-keyring.sh provides a throw-away one).
+// is the throw-away one of testenv.Keyring.
 type runner struct {
 	t   *testing.T
 	bin string
@@ -66,7 +67,7 @@ type runner struct {
 // newCLI needs the OS keychain: under CI it must be there.
 func newCLI(t *testing.T) *runner {
 	t.Helper()
-	oidctest.RequireEnv(t, oidctest.EnvDBus)
+	testenv.Keyring(t)
 	bin := buildBinary(t)
 	cfg := filepath.Join(t.TempDir(), "config.json")
 	env := append(os.Environ(), "TOKENWARD_CONFIG="+cfg, "TOKENWARD_PROFILE=", "BROWSER=false")

@@ -14,7 +14,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"log"
+	"os"
 
 	"golang.org/x/oauth2"
 
@@ -23,12 +25,12 @@ import (
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	if err := run(context.Background(), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context) error {
+func run(ctx context.Context, w io.Writer) error {
 	const redirectURL = "https://app.example.com/oauth/callback"
 	srv := oauth2test.NewServer(nil, &oauth2test.Options{Clients: []oauth2test.Client{{
 		ID: "web-app", Secret: "web-app-secret",
@@ -47,14 +49,14 @@ func run(ctx context.Context) error {
 	// Keep state and verifier in the user's session until the callback.
 	state, verifier := rand.Text(), oauth2.GenerateVerifier()
 	authURL := conf.AuthCodeURL(state, client.S256Challenge(verifier))
-	fmt.Println("send the user to:", authURL)
+	fmt.Fprintln(w, "send the user to:", authURL)
 
 	// The user signs in; the server redirects the browser to redirectURL.
 	callback, err := srv.Authorize(authURL, oauth2test.DefaultUsername, oauth2test.DefaultPassword)
 	if err != nil {
 		return err
 	}
-	fmt.Println("redirected to:   ", callback.Scheme+"://"+callback.Host+callback.Path+"?code=…&state=…")
+	fmt.Fprintln(w, "redirected to:   ", callback.Scheme+"://"+callback.Host+callback.Path+"?code=…&state=…")
 
 	// In the handler of redirectURL:
 	code, err := client.ParseCallback(callback.String(), state)
@@ -65,6 +67,6 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("token:            %s, scope %q, refresh token: %t\n", tok.Type(), tok.Extra("scope"), tok.RefreshToken != "")
+	fmt.Fprintf(w, "token:            %s, scope %q, refresh token: %t\n", tok.Type(), tok.Extra("scope"), tok.RefreshToken != "")
 	return nil
 }

@@ -13,7 +13,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
+	"os"
 	"time"
 
 	"github.com/tokenward/tokenward/client"
@@ -21,12 +23,12 @@ import (
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	if err := run(context.Background(), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context) error {
+func run(ctx context.Context, w io.Writer) error {
 	// Poll every second instead of the default five.
 	srv := oauth2test.NewServer(nil, &oauth2test.Options{DeviceInterval: 1})
 	defer srv.Close()
@@ -41,7 +43,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("On your phone, visit %s and enter %s\n", da.VerificationURI, da.UserCode)
+	fmt.Fprintf(w, "On your phone, visit %s and enter %s\n", da.VerificationURI, da.UserCode)
 
 	// The user approves a little later, on their phone.
 	approved := make(chan error, 1)
@@ -59,7 +61,7 @@ func run(ctx context.Context) error {
 	if err := <-approved; err != nil {
 		return err
 	}
-	fmt.Printf("approved after %d polls: %s token, scope %q, expires in %d s\n",
+	fmt.Fprintf(w, "approved after %d polls: %s token, scope %q, expires in %d s\n",
 		srv.GrantRequests(oauth2test.GrantDeviceCode), tok.Type(), tok.Extra("scope"), tok.ExpiresIn)
 	return nil
 }

@@ -12,7 +12,7 @@ func TestFleetFileCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process proof")
 	}
-	Proof(t, nil, "file:"+filepath.Join(t.TempDir(), "tokens"))
+	Proof(t, nil, "file:"+filepath.Join(t.TempDir(), "tokens"), Processes)
 }
 
 func TestFleetXOAuth2Comparison(t *testing.T) {

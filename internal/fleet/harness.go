@@ -40,7 +40,8 @@ const (
 	ClientSecret = "fleet-secret-value"
 )
 
-const processes = 8
+// Processes is the size of the fleet the proofs run by default.
+const Processes = 8
 
 // childReport is what a child prints as its last line.
 type childReport struct {
@@ -67,40 +68,53 @@ func Conf(tokenURL string) *client.Config {
 		Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInHeader}}
 }
 
-// runFleet starts n children with role and env, waits for them, and
-// returns their reports.
+// runFleet starts n children with env, waits for them, and returns their
+// reports.
 func runFleet(t *testing.T, n int, env ...string) []childReport {
 	t.Helper()
+	return Run[childReport](t, n, []string{"-test.run=^TestFleetChild$", "-test.v"}, env...)
+}
+
+// Run re-executes this test binary n times at once, with args and with env
+// added to the environment, waits for every child and returns what each
+// printed as JSON on its line starting with "REPORT " (see [PrintReport]).
+// A child that fails or prints no report fails tb.
+func Run[R any](tb testing.TB, n int, args []string, env ...string) []R {
+	tb.Helper()
 	var wg sync.WaitGroup
-	reports := make([]childReport, n)
+	reports := make([]R, n)
 	errs := make([]error, n)
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestFleetChild$", "-test.v")
+		wg.Go(func() {
+			cmd := exec.Command(os.Args[0], args...)
 			cmd.Env = append(os.Environ(), env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				errs[i] = fmt.Errorf("child %d: %v\n%s", i, err, out)
 				return
 			}
-			for _, line := range strings.Split(string(out), "\n") {
+			for line := range strings.Lines(string(out)) {
 				if rest, ok := strings.CutPrefix(line, "REPORT "); ok {
 					errs[i] = json.Unmarshal([]byte(rest), &reports[i])
 					return
 				}
 			}
 			errs[i] = fmt.Errorf("child %d printed no report:\n%s", i, out)
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	return reports
+}
+
+// PrintReport prints rep as a child's report line, which [Run] reads.
+func PrintReport(rep any) {
+	b, _ := json.Marshal(rep)
+	fmt.Printf("REPORT %s\n", b)
 }
 
 func sum(rs []childReport) (r childReport) {
@@ -139,8 +153,7 @@ func Child(t *testing.T, open Opener) {
 	default:
 		t.Fatalf("unknown role %q", role)
 	}
-	b, _ := json.Marshal(rep)
-	fmt.Printf("REPORT %s\n", b)
+	PrintReport(rep)
 }
 
 // Opener opens the shared cache of a backend spec "KIND:ARG" other than
@@ -221,20 +234,20 @@ func holdLock(t *testing.T, open Opener) {
 	time.Sleep(time.Minute)
 }
 
-// Proof runs 8 tokenward processes on one cache and checks that the
-// fleet made one token request per renewal and never broke the refresh
-// token chain.
-func Proof(t *testing.T, open Opener, backend string) {
+// Proof runs n tokenward processes ([Processes] by default) on one cache
+// and checks that the fleet logged in once, made one token request per
+// renewal and never broke the refresh token chain.
+func Proof(t *testing.T, open Opener, backend string, n int) {
 	const life = 2 * time.Second
 	const run = 7 * time.Second
 	srv := NewServer(t, life)
-	reports := runFleet(t, processes,
+	reports := runFleet(t, n,
 		envRole+"=tokenward", envTokenURL+"="+srv.TokenURL(), envBackend+"="+backend, envDuration+"="+run.String())
 	total := sum(reports)
 	password := srv.GrantRequests(oauth2test.GrantPassword)
 	refreshes := srv.GrantRequests(oauth2test.GrantRefreshToken)
 	t.Logf("tokenward, %d processes, %s, token lifetime %v over %v: %d calls, %d token requests (%d password + %d refresh), %d errors, %d invalid_grant",
-		processes, strings.SplitN(backend, ":", 2)[0], life, run, total.Calls, password+refreshes, password, refreshes, total.Errors, total.InvalidGrant)
+		n, strings.SplitN(backend, ":", 2)[0], life, run, total.Calls, password+refreshes, password, refreshes, total.Errors, total.InvalidGrant)
 	if total.Errors != 0 || total.InvalidGrant != 0 {
 		t.Errorf("fleet errors = %d (invalid_grant %d): %v; want 0", total.Errors, total.InvalidGrant, total.FirstErrors)
 	}
@@ -279,12 +292,12 @@ func XOAuth2Cost(t *testing.T) {
 		t.Fatal(err)
 	}
 	seedJSON, _ := json.Marshal(seed)
-	reports := runFleet(t, processes,
+	reports := runFleet(t, Processes,
 		envRole+"=x-oauth2", envTokenURL+"="+srv.TokenURL(), envSeed+"="+string(seedJSON), envDuration+"="+run.String())
 	total := sum(reports)
 	refreshes := srv.GrantRequests(oauth2test.GrantRefreshToken)
 	t.Logf("x/oauth2 ReuseTokenSource, %d processes sharing one starting token, lifetime %v over %v: %d calls, %d refresh requests, %d errors, %d invalid_grant",
-		processes, life, run, total.Calls, refreshes, total.Errors, total.InvalidGrant)
+		Processes, life, run, total.Calls, refreshes, total.Errors, total.InvalidGrant)
 	if refreshes < 2 || total.InvalidGrant == 0 {
 		t.Errorf("x/oauth2 fleet: %d refreshes and %d invalid_grant; the comparison expects several of each", refreshes, total.InvalidGrant)
 	}

@@ -1,6 +1,3 @@
-// Package testenv starts real services for tests: a PostgreSQL server of
-// the Debian package, run as a non-root user on a unix socket in a
-// temporary directory.
 package testenv
 
 import (
@@ -20,8 +17,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/tokenward/tokenward/internal/oidctest"
 )
 
 // PostgresUser is the database superuser of every server started here; it
@@ -32,12 +27,11 @@ const PostgresUser = "tw"
 const postgresReady = 30 * time.Second
 
 // The shared server of this test binary: started by the first call to
-// [Postgres], stopped by [Main] when the tests end. Package-level because
+// [Postgres], stopped by [Run] when the tests end. Package-level because
 // it is shared by every test of the binary; it is guarded by its once and
 // mutex.
 var shared struct {
 	once    sync.Once
-	running bool // Main is running the tests
 	srv     *PostgresServer
 	err     error
 	tmpl    *pgTemplate
@@ -46,21 +40,21 @@ var shared struct {
 	tmplOK  bool
 }
 
-// Main runs the tests of m and then stops the shared PostgreSQL server of
-// [Postgres] and removes its files. Call it from TestMain:
-//
-//	func TestMain(m *testing.M) { testenv.Main(m) }
-func Main(m *testing.M) {
-	shared.running = true
-	code := m.Run()
+// stopPostgres stops the shared server and removes its files.
+func stopPostgres() {
 	if shared.srv != nil {
 		shared.srv.stop()
 		os.RemoveAll(shared.srv.root)
 	}
+}
+
+// removeTemplate removes the template cluster at the end of the tests.
+func removeTemplate() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
 	if shared.tmpl != nil {
 		os.RemoveAll(shared.tmpl.root)
 	}
-	os.Exit(code)
 }
 
 // Postgres returns the DSN of a new, empty schema on the PostgreSQL server
@@ -74,11 +68,11 @@ func Main(m *testing.M) {
 // PostgreSQL binaries are missing the test is skipped, or fails under CI.
 func Postgres(tb testing.TB) (dsn string) {
 	tb.Helper()
-	if !shared.running {
-		tb.Fatal("testenv.Postgres: the package's TestMain must call testenv.Main, which stops the shared server")
-		return ""
-	}
 	shared.once.Do(func() {
+		if !atEnd(stopPostgres) {
+			shared.err = errors.New("testenv.Postgres: the package's TestMain must call testenv.Main, which stops the shared server")
+			return
+		}
 		tmpl, err := template(tb)
 		if err != nil {
 			shared.err = err
@@ -172,7 +166,7 @@ func template(tb testing.TB) (*pgTemplate, error) {
 	}
 	shared.tmpl, shared.tmplErr = initTemplate()
 	shared.tmplOK = shared.tmplErr == nil
-	if shared.tmplOK && !shared.running {
+	if shared.tmplOK && !atEnd(removeTemplate) {
 		// No Main to remove it at the end: remove it with tb.
 		t := shared.tmpl
 		tb.Cleanup(func() {
@@ -193,7 +187,7 @@ func unavailableOrFail(tb testing.TB, err error) {
 	switch {
 	case !errors.Is(err, errNoPostgres):
 		tb.Fatalf("testenv: %v", err)
-	case oidctest.UnderCI():
+	case UnderCI():
 		tb.Fatalf("testenv: %v: it must be installed under CI", err)
 	default:
 		tb.Skipf("testenv: %v: skipping", err)

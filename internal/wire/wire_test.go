@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -62,6 +63,26 @@ func TestIsInvalidGrant(t *testing.T) {
 	for _, tt := range tests {
 		if got := IsInvalidGrant(tt.err); got != tt.want {
 			t.Errorf("IsInvalidGrant(%v) = %v; want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestPort(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"https://idp.example", "443"},
+		{"HTTPS://idp.example/x", "443"},
+		{"http://idp.example", "80"},
+		{"https://idp.example:8443", "8443"},
+		{"http://[::1]:9000/", "9000"},
+		{"ftp://idp.example", ""},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Port(u); got != tt.want {
+			t.Errorf("Port(%s): got %q; want %q", tt.url, got, tt.want)
 		}
 	}
 }

@@ -1,17 +1,29 @@
 // oidc-provider (panva) as a real, independent OpenID Provider for tokenward's integration tests.
 //
-//   PORT=9400 node server.mjs        # issuer http://127.0.0.1:PORT, loopback only
+//   PORT=9400 node server.mjs        # issuer http://127.0.0.1:PORT, loopback only; PORT=0: any
+//                                    # free port; prints "oidc-provider listening on <issuer> ..."
+//   EXIT_WITH_STDIN=1                # also exit when stdin closes (the Go test binary died)
 //
-// scripts/test.sh starts it and exports OIDC_ISSUER; Go tests use internal/oidctest, whose
-// constants mirror the clients below (keep both in sync). State is in memory: a restart forgets
+// Go tests start it with internal/testenv.OIDCProvider, whose constants mirror the clients
+// below (keep both in sync). State is in memory: a restart forgets
 // every token, grant and session. Verified recipe: shared/recipes/real-services.md, section 4a.
 import Provider, { errors } from 'oidc-provider';
 import * as jose from 'jose'; // oidc-provider's own dependency, for the JWT bearer grant
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
 
-const PORT = Number(process.env.PORT || 9400);
+// listen binds server to 127.0.0.1:port (0: any free port) and returns the port it got.
+const listen = (server, port) => new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(port, '127.0.0.1', () => resolve(server.address().port));
+});
+const httpServer = http.createServer();
+const PORT = await listen(httpServer, Number(process.env.PORT ?? 9400)).catch((err) => {
+  console.error(`oidc-provider: cannot listen on 127.0.0.1:${process.env.PORT ?? 9400}: ${err.message}`);
+  process.exit(1);
+});
 const ISSUER = `http://127.0.0.1:${PORT}`;
 const API = 'urn:example:api';           // default resource server (RFC 8707): JWT access tokens
 const API_OPAQUE = 'urn:example:opaque'; // request with resource=urn:example:opaque for opaque tokens
@@ -31,11 +43,7 @@ const tlsServer = https.createServer({
   key: tlsFile('server.key'), cert: tlsFile('server.pem'), ca: tlsFile('ca.pem'),
   requestCert: true, rejectUnauthorized: false, // the provider decides (certificateAuthorized)
 });
-await new Promise((resolve, reject) => {
-  tlsServer.once('error', reject);
-  tlsServer.listen(Number(process.env.MTLS_PORT || 0), '127.0.0.1', resolve);
-});
-const MTLS = `https://127.0.0.1:${tlsServer.address().port}`;
+const MTLS = `https://127.0.0.1:${await listen(tlsServer, Number(process.env.MTLS_PORT || 0))}`;
 const SELF_SIGNED_JWK = {"use": "sig", "kty": "EC", "crv": "P-256", "x": "l0m01RfnZfQpDvz9ZORbyreUSajtx3kS57cxZmRE3Ac", "y": "FVhSgOshqTOe4OJr1K4twO2nH4hraOnAEw1HwYCVbBE", "x5c": ["MIIBlzCCAT2gAwIBAgIUDT20OH7FNIr2FKwLSilAkPBl9w8wCgYIKoZIzj0EAwIwIDEeMBwGA1UEAwwVdG9rZW53YXJkLXNlbGYtc2lnbmVkMCAXDTI2MTIwMTIwNTAwM1oYDzIxMjYxMTA3MjA1MDAzWjAgMR4wHAYDVQQDDBV0b2tlbndhcmQtc2VsZi1zaWduZWQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASXSbTVF+dl9CkO/P1k5FvKt5RJqO3HeRLntzFmZETcBxVYUoDrIakznuDia9SuLcDtpx+Ia2jpwBMNR8GAlWwRo1MwUTAdBgNVHQ4EFgQUG7p8PN2RkzQG3x9SYgMkpOlbvpowHwYDVR0jBBgwFoAUG7p8PN2RkzQG3x9SYgMkpOlbvpowDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiBr8Z/p/zgWt8Z080i8ye2bSV3YOjR4YIA9iSpYVF+7wQIhAPDr1A5yUSOQ+2P7Jm2l45+qLO70CpC3Pb45nRydYB2i"], "x5t#S256": "EG4oR8g0IDpGWy7sChCrOyd3kHyIcOoYYg9opkec2lQ"}; // public key and x5c of tls/selfsigned.pem
 // askedDetails is the request's authorization_details (a JSON string parameter), already validated.
 const askedDetails = (ctx) => {
@@ -218,6 +226,7 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
 }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'audience', 'scope'], ['audience']);
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 tlsServer.on('request', provider.callback());
-const server = provider.listen(PORT, '127.0.0.1', () => console.log(`oidc-provider listening on ${ISSUER} (mTLS ${MTLS})`));
-server.on('error', (err) => { console.error(`oidc-provider: cannot listen on 127.0.0.1:${PORT}: ${err.message}`); process.exit(1); });
+httpServer.on('request', provider.callback());
+console.log(`oidc-provider listening on ${ISSUER} (mTLS ${MTLS})`);
+if (process.env.EXIT_WITH_STDIN) process.stdin.on('end', () => process.exit(0)).resume();
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenward/tokenward/internal/wire"
 	"github.com/tokenward/tokenward/tokensource"
 )
 
@@ -220,21 +221,7 @@ func curlRedirect(r *http.Request, via []*http.Request) error {
 // sameOrigin reports whether a and b have the same origin (RFC 6454):
 // scheme, host and port, an absent port meaning the scheme's default.
 func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
-}
-
-// port returns u's port, or its scheme's default.
-func port(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return "443"
-	case "http":
-		return "80"
-	}
-	return ""
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && wire.Port(a) == wire.Port(b)
 }
 
 // originOf returns scheme://host[:port] of u, for messages: no path or

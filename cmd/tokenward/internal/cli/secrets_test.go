@@ -2,11 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tokenward/tokenward/internal/testlog"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -60,12 +63,8 @@ func TestVerboseOutputHasNoSecrets(t *testing.T) {
 	cfg, _ := os.ReadFile(e.cfg)
 	secrets := map[string]string{"client secret": clientSecret, "password": password, "access token": access,
 		"new access token": access2, "refresh token": refresh}
-	for name, secret := range secrets {
-		for where, text := range map[string]string{"stderr": stderr.String(), "status": status, "token --json": jsonOut, "config file": string(cfg)} {
-			if strings.Contains(text, secret) {
-				t.Errorf("%s leaked in %s", name, where)
-			}
-		}
+	for where, text := range map[string]string{"stderr": stderr.String(), "status": status, "token --json": jsonOut, "config file": string(cfg)} {
+		testlog.NoSecrets(t, where, text, slices.Collect(maps.Values(secrets))...)
 	}
 }
 

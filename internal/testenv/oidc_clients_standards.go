@@ -1,4 +1,4 @@
-package oidctest
+package testenv
 
 // Clients and extensions of testdata/oidc-provider/server.mjs for the standards beyond client
 // secrets (keep both in sync).

@@ -1,4 +1,4 @@
-package oidctest_test
+package testenv_test
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 )
 
 // fakeTB records Fatal and Skip instead of stopping the goroutine.
@@ -42,7 +42,7 @@ func discoveryServer(t *testing.T, issuer string, status int) string {
 	t.Helper()
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != oidctest.PathDiscovery {
+		if r.URL.Path != testenv.PathDiscovery {
 			http.NotFound(w, r)
 			return
 		}
@@ -70,7 +70,7 @@ func deadURL(t *testing.T) string {
 	return u
 }
 
-func TestIssuer(t *testing.T) {
+func TestOIDCProviderFromEnv(t *testing.T) {
 	good := discoveryServer(t, "", http.StatusOK)
 	tests := []struct {
 		name     string
@@ -80,9 +80,6 @@ func TestIssuer(t *testing.T) {
 		outcome  string
 		inReason string // substring of the fatal/skip message
 	}{
-		{name: "unset local", ci: "", issuer: "", outcome: "skip", inReason: "scripts/test.sh"},
-		{name: "unset CI", ci: "true", issuer: "", outcome: "fatal", inReason: "OIDC_ISSUER not set: oidc-provider must run under CI (scripts/test.sh starts it)"},
-		{name: "unset CI=false", ci: "false", issuer: "", outcome: "skip", inReason: "OIDC_ISSUER not set"},
 		{name: "reachable", ci: "true", issuer: good, want: good, outcome: "ok"},
 		{name: "reachable trailing slash", ci: "", issuer: good + "/", want: good, outcome: "ok"},
 		{name: "unreachable local", ci: "", issuer: deadURL(t), outcome: "skip", inReason: "not usable"},
@@ -92,12 +89,12 @@ func TestIssuer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(oidctest.EnvCI, tt.ci)
-			t.Setenv(oidctest.EnvIssuer, tt.issuer)
+			t.Setenv(testenv.EnvCI, tt.ci)
+			t.Setenv(testenv.EnvIssuer, tt.issuer)
 			f := &fakeTB{TB: t}
-			got := oidctest.Issuer(f)
+			got := testenv.OIDCProvider(f)
 			if got != tt.want {
-				t.Errorf("Issuer() = %q; want %q", got, tt.want)
+				t.Errorf("OIDCProvider() = %q; want %q", got, tt.want)
 			}
 			if got := f.outcome(); got != tt.outcome {
 				t.Errorf("outcome: got %s (fatal=%q skip=%q); want %s", got, f.fatal, f.skip, tt.outcome)
@@ -109,39 +106,22 @@ func TestIssuer(t *testing.T) {
 	}
 }
 
-func TestRequireEnv(t *testing.T) {
-	const name = "OIDCTEST_SOME_VAR"
-	tests := []struct {
-		name, ci, value string
-		want, outcome   string
-	}{
-		{name: "set", ci: "true", value: "127.0.0.1:1", want: "127.0.0.1:1", outcome: "ok"},
-		{name: "set local", ci: "", value: "x", want: "x", outcome: "ok"},
-		{name: "unset local", ci: "", value: "", outcome: "skip"},
-		{name: "unset CI", ci: "true", value: "", outcome: "fatal"},
-		{name: "unset CI=1", ci: "1", value: "", outcome: "fatal"},
+// TestOIDCProviderStarts starts the fixture on a port of its own: the issuer it prints answers
+// discovery.
+func TestOIDCProviderStarts(t *testing.T) {
+	t.Setenv(testenv.EnvIssuer, "")
+	iss := testenv.OIDCProvider(t)
+	if !strings.HasPrefix(iss, "http://127.0.0.1:") || strings.HasSuffix(iss, ":9400") {
+		t.Errorf("issuer: got %q; want http://127.0.0.1:<ephemeral port>", iss)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(oidctest.EnvCI, tt.ci)
-			t.Setenv(name, tt.value)
-			f := &fakeTB{TB: t}
-			if got := oidctest.RequireEnv(f, name); got != tt.want {
-				t.Errorf("RequireEnv() = %q; want %q", got, tt.want)
-			}
-			if got := f.outcome(); got != tt.outcome {
-				t.Errorf("outcome: got %s (fatal=%q skip=%q); want %s", got, f.fatal, f.skip, tt.outcome)
-			}
-			if tt.outcome != "ok" && !strings.Contains(f.fatal+f.skip, name) {
-				t.Errorf("message: got %q; want it to name %s", f.fatal+f.skip, name)
-			}
-		})
+	if again := testenv.OIDCProvider(t); again != iss {
+		t.Errorf("second call: got %q; want the shared %q", again, iss)
 	}
 }
 
 func TestEndpointsFor(t *testing.T) {
-	got := oidctest.EndpointsFor("http://127.0.0.1:9400/")
-	want := oidctest.Endpoints{
+	got := testenv.EndpointsFor("http://127.0.0.1:9400/")
+	want := testenv.Endpoints{
 		Issuer:        "http://127.0.0.1:9400",
 		Auth:          "http://127.0.0.1:9400/auth",
 		Token:         "http://127.0.0.1:9400/token",
@@ -155,7 +135,7 @@ func TestEndpointsFor(t *testing.T) {
 	if got != want {
 		t.Errorf("EndpointsFor: got %+v; want %+v", got, want)
 	}
-	if got, want := oidctest.CLIRedirectURIPort(53123), "http://127.0.0.1:53123/callback"; got != want {
+	if got, want := testenv.CLIRedirectURIPort(53123), "http://127.0.0.1:53123/callback"; got != want {
 		t.Errorf("CLIRedirectURIPort: got %q; want %q", got, want)
 	}
 }

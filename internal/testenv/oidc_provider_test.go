@@ -1,6 +1,6 @@
-package oidctest_test
+package testenv_test
 
-// These tests run against the real oidc-provider started by scripts/test.sh (OIDC_ISSUER). They
+// These tests run against the real oidc-provider that testenv.OIDCProvider starts. They
 // check the fixture itself (server.mjs and this package's helpers), using plain net/http so they
 // do not depend on the SDK under development.
 
@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 )
 
 type authMethod string
@@ -34,11 +34,11 @@ type client struct {
 }
 
 var (
-	svcBasic = client{oidctest.SvcClientID, oidctest.SvcClientSecret, basicAuth}
-	svcPost  = client{oidctest.SvcClientID, oidctest.SvcClientSecret, postAuth}
-	appBasic = client{oidctest.AppClientID, oidctest.AppClientSecret, basicAuth}
-	appPost  = client{oidctest.AppClientID, oidctest.AppClientSecret, postAuth}
-	cliNone  = client{id: oidctest.CLIClientID, auth: noAuth}
+	svcBasic = client{testenv.SvcClientID, testenv.SvcClientSecret, basicAuth}
+	svcPost  = client{testenv.SvcClientID, testenv.SvcClientSecret, postAuth}
+	appBasic = client{testenv.AppClientID, testenv.AppClientSecret, basicAuth}
+	appPost  = client{testenv.AppClientID, testenv.AppClientSecret, postAuth}
+	cliNone  = client{id: testenv.CLIClientID, auth: noAuth}
 )
 
 type tokenResponse struct {
@@ -108,7 +108,7 @@ func cloneValues(v url.Values) url.Values {
 func tokenRequest(t *testing.T, ctx context.Context, iss string, c client, form url.Values) tokenResponse {
 	t.Helper()
 	var tr tokenResponse
-	tr.status = post(t, ctx, oidctest.EndpointsFor(iss).Token, c, form, &tr)
+	tr.status = post(t, ctx, testenv.EndpointsFor(iss).Token, c, form, &tr)
 	return tr
 }
 
@@ -121,7 +121,7 @@ func wantToken(t *testing.T, tr tokenResponse) {
 	if !strings.EqualFold(tr.TokenType, "Bearer") {
 		t.Errorf("token_type: got %q; want Bearer", tr.TokenType)
 	}
-	if got, want := time.Duration(tr.ExpiresIn)*time.Second, oidctest.AccessTokenTTL; got != want {
+	if got, want := time.Duration(tr.ExpiresIn)*time.Second, testenv.AccessTokenTTL; got != want {
 		t.Errorf("expires_in: got %v; want %v", got, want)
 	}
 }
@@ -180,7 +180,7 @@ func authURL(iss, clientID, redirectURI, scope, state, challenge string) string 
 		q.Set("code_challenge", challenge)
 		q.Set("code_challenge_method", "S256")
 	}
-	return oidctest.EndpointsFor(iss).Auth + "?" + q.Encode()
+	return testenv.EndpointsFor(iss).Auth + "?" + q.Encode()
 }
 
 // login runs an auth-code + PKCE login as user and returns the code and its verifier.
@@ -188,7 +188,7 @@ func login(t *testing.T, ctx context.Context, iss string, c client, redirectURI,
 	t.Helper()
 	verifier, challenge := newPKCE()
 	state := "st-" + user
-	cb, err := oidctest.Login(ctx, authURL(iss, c.id, redirectURI, scope, state, challenge), redirectURI, user)
+	cb, err := testenv.Login(ctx, authURL(iss, c.id, redirectURI, scope, state, challenge), redirectURI, user)
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -224,9 +224,9 @@ func refresh(t *testing.T, ctx context.Context, iss string, c client, rt string)
 }
 
 func TestDiscoveryMatchesConstants(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	ctx := testContext(t)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, iss+oidctest.PathDiscovery, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, iss+testenv.PathDiscovery, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func TestDiscoveryMatchesConstants(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
-	ep := oidctest.EndpointsFor(iss)
+	ep := testenv.EndpointsFor(iss)
 	for key, want := range map[string]string{
 		"issuer":                        ep.Issuer,
 		"authorization_endpoint":        ep.Auth,
@@ -254,7 +254,7 @@ func TestDiscoveryMatchesConstants(t *testing.T) {
 }
 
 func TestClientCredentials(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	tests := []struct {
 		name      string
 		client    client
@@ -265,9 +265,9 @@ func TestClientCredentials(t *testing.T) {
 		wantJWT   bool
 	}{
 		{name: "basic", client: svcBasic, form: url.Values{"scope": {"api:read"}}, status: 200, wantScope: "api:read", wantJWT: true},
-		{name: "client_secret_post", client: svcPost, form: url.Values{"scope": {oidctest.SvcScope}}, status: 200, wantScope: oidctest.SvcScope, wantJWT: true},
+		{name: "client_secret_post", client: svcPost, form: url.Values{"scope": {testenv.SvcScope}}, status: 200, wantScope: testenv.SvcScope, wantJWT: true},
 		{name: "no scope", client: svcBasic, status: 200, wantJWT: true},
-		{name: "opaque resource", client: svcBasic, form: url.Values{"scope": {"api:read"}, "resource": {oidctest.ResourceOpaque}}, status: 200, wantScope: "api:read"},
+		{name: "opaque resource", client: svcBasic, form: url.Values{"scope": {"api:read"}, "resource": {testenv.ResourceOpaque}}, status: 200, wantScope: "api:read"},
 		{name: "wrong secret basic", client: client{svcBasic.id, "wrong", basicAuth}, status: 401, errCode: "invalid_client"},
 		{name: "wrong secret post", client: client{svcPost.id, "wrong", postAuth}, status: 401, errCode: "invalid_client"},
 		{name: "unknown client", client: client{"nobody", "x", basicAuth}, status: 401, errCode: "invalid_client"},
@@ -299,24 +299,24 @@ func TestClientCredentials(t *testing.T) {
 			if tt.wantJWT {
 				c := claims(t, tr.AccessToken)
 				wantClaim(t, c, "iss", iss)
-				wantClaim(t, c, "aud", oidctest.ResourceJWT)
-				wantClaim(t, c, "client_id", oidctest.SvcClientID)
-				wantClaim(t, c, "sub", oidctest.SvcClientID)
+				wantClaim(t, c, "aud", testenv.ResourceJWT)
+				wantClaim(t, c, "client_id", testenv.SvcClientID)
+				wantClaim(t, c, "sub", testenv.SvcClientID)
 			}
 		})
 	}
 }
 
 func TestAuthCodePKCE(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	tests := []struct {
 		name, redirectURI, scope string
 		client                   client
 		wantScope                string
 	}{
-		{name: "confidential basic", client: appBasic, redirectURI: oidctest.AppRedirectURI, scope: "openid offline_access api:read", wantScope: "api:read"},
-		{name: "confidential post", client: appPost, redirectURI: oidctest.AppRedirectURI, scope: oidctest.AppScope, wantScope: "api:read api:write"},
-		{name: "public native any loopback port", client: cliNone, redirectURI: oidctest.CLIRedirectURIPort(53123), scope: oidctest.CLIScope, wantScope: "api:read"},
+		{name: "confidential basic", client: appBasic, redirectURI: testenv.AppRedirectURI, scope: "openid offline_access api:read", wantScope: "api:read"},
+		{name: "confidential post", client: appPost, redirectURI: testenv.AppRedirectURI, scope: testenv.AppScope, wantScope: "api:read api:write"},
+		{name: "public native any loopback port", client: cliNone, redirectURI: testenv.CLIRedirectURIPort(53123), scope: testenv.CLIScope, wantScope: "api:read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,20 +342,20 @@ func TestAuthCodePKCE(t *testing.T) {
 			at := claims(t, tr.AccessToken)
 			wantClaim(t, at, "sub", user)
 			wantClaim(t, at, "client_id", tt.client.id)
-			wantClaim(t, at, "aud", oidctest.ResourceJWT)
+			wantClaim(t, at, "aud", testenv.ResourceJWT)
 		})
 	}
 }
 
 func TestAuthCodeErrors(t *testing.T) {
-	iss := oidctest.Issuer(t)
-	redirect := oidctest.AppRedirectURI
+	iss := testenv.OIDCProvider(t)
+	redirect := testenv.AppRedirectURI
 	tests := []struct {
 		name string
 		run  func(t *testing.T, ctx context.Context)
 	}{
 		{"PKCE missing", func(t *testing.T, ctx context.Context) {
-			cb, err := oidctest.Login(ctx, authURL(iss, appBasic.id, redirect, "openid", "s", ""), redirect, "alice")
+			cb, err := testenv.Login(ctx, authURL(iss, appBasic.id, redirect, "openid", "s", ""), redirect, "alice")
 			if err == nil {
 				t.Fatalf("Login without PKCE: got callback %v, no error; want an error", cb)
 			}
@@ -365,7 +365,7 @@ func TestAuthCodeErrors(t *testing.T) {
 		}},
 		{"unregistered redirect_uri", func(t *testing.T, ctx context.Context) {
 			other := "http://127.0.0.1:9999/elsewhere"
-			cb, err := oidctest.Login(ctx, authURL(iss, appBasic.id, other, "openid", "s", "x"), other, "alice")
+			cb, err := testenv.Login(ctx, authURL(iss, appBasic.id, other, "openid", "s", "x"), other, "alice")
 			if err == nil || !strings.Contains(err.Error(), "redirect_uri") {
 				t.Errorf("Login: got %v, %v; want an error about redirect_uri", cb, err)
 			}
@@ -385,7 +385,7 @@ func TestAuthCodeErrors(t *testing.T) {
 			wantError(t, exchange(t, ctx, iss, appBasic, code, redirect+"x", verifier), 400, "invalid_grant")
 		}},
 		{"public client sends no client_id", func(t *testing.T, ctx context.Context) {
-			r := oidctest.CLIRedirectURIPort(40000)
+			r := testenv.CLIRedirectURIPort(40000)
 			code, verifier := login(t, ctx, iss, cliNone, r, "openid", "alice")
 			wantError(t, exchange(t, ctx, iss, client{auth: basicAuth}, code, r, verifier), 400, "invalid_request")
 		}},
@@ -399,13 +399,13 @@ func TestAuthCodeErrors(t *testing.T) {
 }
 
 func TestDeviceFlow(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	tests := []struct {
 		name   string
 		client client
 		scope  string
 	}{
-		{name: "public", client: cliNone, scope: oidctest.CLIScope},
+		{name: "public", client: cliNone, scope: testenv.CLIScope},
 		{name: "confidential basic", client: appBasic, scope: "openid offline_access api:read"},
 		{name: "confidential post", client: appPost, scope: "api:read"},
 	}
@@ -421,18 +421,18 @@ func TestDeviceFlow(t *testing.T) {
 				ExpiresIn               int    `json:"expires_in"`
 				Error                   string `json:"error"`
 			}
-			status := post(t, ctx, oidctest.EndpointsFor(iss).DeviceAuth, tt.client, url.Values{"scope": {tt.scope}}, &da)
+			status := post(t, ctx, testenv.EndpointsFor(iss).DeviceAuth, tt.client, url.Values{"scope": {tt.scope}}, &da)
 			if status != http.StatusOK || da.DeviceCode == "" || da.UserCode == "" || da.VerificationURIComplete == "" {
 				t.Fatalf("device authorization: got HTTP %d %+v; want 200 with device_code, user_code, verification_uri_complete", status, da)
 			}
-			if got, want := da.VerificationURI, oidctest.EndpointsFor(iss).Device; got != want {
+			if got, want := da.VerificationURI, testenv.EndpointsFor(iss).Device; got != want {
 				t.Errorf("verification_uri: got %q; want %q", got, want)
 			}
 			poll := func() tokenResponse {
-				return tokenRequest(t, ctx, iss, tt.client, url.Values{"grant_type": {oidctest.DeviceCodeGrantType}, "device_code": {da.DeviceCode}})
+				return tokenRequest(t, ctx, iss, tt.client, url.Values{"grant_type": {testenv.DeviceCodeGrantType}, "device_code": {da.DeviceCode}})
 			}
 			wantError(t, poll(), 400, "authorization_pending")
-			if err := oidctest.ApproveDevice(ctx, iss, da.VerificationURIComplete, "bob"); err != nil {
+			if err := testenv.ApproveDevice(ctx, iss, da.VerificationURIComplete, "bob"); err != nil {
 				t.Fatalf("ApproveDevice: %v", err)
 			}
 			tr := poll()
@@ -447,23 +447,23 @@ func TestDeviceFlow(t *testing.T) {
 }
 
 func TestApproveDeviceWrongCode(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	ctx := testContext(t)
-	err := oidctest.ApproveDevice(ctx, iss, oidctest.EndpointsFor(iss).Device+"?user_code=BCDF-GHJK", "bob")
+	err := testenv.ApproveDevice(ctx, iss, testenv.EndpointsFor(iss).Device+"?user_code=BCDF-GHJK", "bob")
 	if err == nil || !strings.Contains(err.Error(), "incorrect") {
 		t.Errorf("ApproveDevice with an unknown user code: got %v; want an error saying the code is incorrect", err)
 	}
 }
 
 func TestRefreshRotation(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	tests := []struct {
 		name, redirectURI string
 		client            client
 	}{
-		{name: "confidential basic", client: appBasic, redirectURI: oidctest.AppRedirectURI},
-		{name: "confidential post", client: appPost, redirectURI: oidctest.AppRedirectURI},
-		{name: "public", client: cliNone, redirectURI: oidctest.CLIRedirectURIPort(8123)},
+		{name: "confidential basic", client: appBasic, redirectURI: testenv.AppRedirectURI},
+		{name: "confidential post", client: appPost, redirectURI: testenv.AppRedirectURI},
+		{name: "public", client: cliNone, redirectURI: testenv.CLIRedirectURIPort(8123)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -494,10 +494,10 @@ func TestRefreshRotation(t *testing.T) {
 }
 
 func TestIntrospectionRevocation(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	ctx := testContext(t)
-	ep := oidctest.EndpointsFor(iss)
-	tr := tokenRequest(t, ctx, iss, svcBasic, url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}, "resource": {oidctest.ResourceOpaque}})
+	ep := testenv.EndpointsFor(iss)
+	tr := tokenRequest(t, ctx, iss, svcBasic, url.Values{"grant_type": {"client_credentials"}, "scope": {"api:read"}, "resource": {testenv.ResourceOpaque}})
 	wantToken(t, tr)
 
 	introspect := func() map[string]any {
@@ -509,8 +509,8 @@ func TestIntrospectionRevocation(t *testing.T) {
 	}
 	m := introspect()
 	wantClaim(t, m, "active", true)
-	wantClaim(t, m, "client_id", oidctest.SvcClientID)
-	wantClaim(t, m, "aud", oidctest.ResourceOpaque)
+	wantClaim(t, m, "client_id", testenv.SvcClientID)
+	wantClaim(t, m, "aud", testenv.ResourceOpaque)
 	wantClaim(t, m, "scope", "api:read")
 
 	if st := post(t, ctx, ep.Revocation, svcBasic, url.Values{"token": {tr.AccessToken}}, nil); st != http.StatusOK {

@@ -1,4 +1,4 @@
-package oidctest
+package testenv
 
 import (
 	"context"
@@ -28,11 +28,11 @@ const maxSteps = 10
 // live in a cookie jar private to this call, so each Login is a fresh browser session.
 func Login(ctx context.Context, authURL, redirectPrefix, username string) (*url.URL, error) {
 	if redirectPrefix == "" {
-		return nil, errors.New("oidctest.Login: empty redirectPrefix")
+		return nil, errors.New("testenv.Login: empty redirectPrefix")
 	}
 	start, err := url.Parse(authURL)
 	if err != nil {
-		return nil, fmt.Errorf("oidctest.Login: bad authURL: %v", err)
+		return nil, fmt.Errorf("testenv.Login: bad authURL: %v", err)
 	}
 	b := newBrowser(start, redirectPrefix)
 	defer b.close()
@@ -40,20 +40,20 @@ func Login(ctx context.Context, authURL, redirectPrefix, username string) (*url.
 	p, err := b.get(ctx, authURL)
 	for step := 0; ; step++ {
 		if err != nil {
-			return nil, fmt.Errorf("oidctest.Login: %w", err)
+			return nil, fmt.Errorf("testenv.Login: %w", err)
 		}
 		if p.redirect != nil && strings.HasPrefix(p.redirect.String(), redirectPrefix) {
 			q := p.redirect.Query()
 			if e := q.Get("error"); e != "" {
-				return p.redirect, fmt.Errorf("oidctest.Login: authorization failed: %s: %s", e, q.Get("error_description"))
+				return p.redirect, fmt.Errorf("testenv.Login: authorization failed: %s: %s", e, q.Get("error_description"))
 			}
 			return p.redirect, nil
 		}
 		if step == maxSteps {
-			return nil, fmt.Errorf("oidctest.Login: no redirect to %s after %d pages; last %s", redirectPrefix, maxSteps, p)
+			return nil, fmt.Errorf("testenv.Login: no redirect to %s after %d pages; last %s", redirectPrefix, maxSteps, p)
 		}
 		if p.status != http.StatusOK {
-			return nil, fmt.Errorf("oidctest.Login: %s", p)
+			return nil, fmt.Errorf("testenv.Login: %s", p)
 		}
 		p, err = b.submitForm(ctx, p, username)
 	}
@@ -67,7 +67,7 @@ func Login(ctx context.Context, authURL, redirectPrefix, username string) (*url.
 func ApproveDevice(ctx context.Context, issuer, verificationURIComplete, username string) error {
 	iss, err := url.Parse(issuer)
 	if err != nil || iss.Host == "" {
-		return fmt.Errorf("oidctest.ApproveDevice: bad issuer %q", issuer)
+		return fmt.Errorf("testenv.ApproveDevice: bad issuer %q", issuer)
 	}
 	b := newBrowser(iss, "")
 	defer b.close()
@@ -75,19 +75,19 @@ func ApproveDevice(ctx context.Context, issuer, verificationURIComplete, usernam
 	p, err := b.get(ctx, verificationURIComplete)
 	for step := 0; ; step++ {
 		if err != nil {
-			return fmt.Errorf("oidctest.ApproveDevice: %w", err)
+			return fmt.Errorf("testenv.ApproveDevice: %w", err)
 		}
 		if p.status != http.StatusOK {
-			return fmt.Errorf("oidctest.ApproveDevice: %s", p)
+			return fmt.Errorf("testenv.ApproveDevice: %s", p)
 		}
 		if strings.Contains(p.body, "<h1>Sign-in Success</h1>") {
 			return nil
 		}
 		if m := pageErrorRe.FindStringSubmatch(p.body); m != nil {
-			return fmt.Errorf("oidctest.ApproveDevice: %s says: %s", p.url, text(m[1]))
+			return fmt.Errorf("testenv.ApproveDevice: %s says: %s", p.url, text(m[1]))
 		}
 		if step == maxSteps {
-			return fmt.Errorf("oidctest.ApproveDevice: no success page after %d pages; last %s", maxSteps, p)
+			return fmt.Errorf("testenv.ApproveDevice: no success page after %d pages; last %s", maxSteps, p)
 		}
 		p, err = b.submitForm(ctx, p, username)
 	}
