@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"github.com/tokenward/tokenward/internal/testlog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -290,7 +291,7 @@ func TestUserTokensDeleteRevocationFails(t *testing.T) {
 	if !errors.As(err, &re) || re.ErrorCode != "unsupported_token_type" {
 		t.Fatalf("Delete: got %v; want the revocation's *oauth2.RetrieveError", err)
 	}
-	assertNoSecrets(t, err.Error(), tok.AccessToken, tok.RefreshToken)
+	testlog.NoSecrets(t, "the Delete error", err.Error(), tok.AccessToken, tok.RefreshToken)
 	if store.stored(t, u.Key("alice")) {
 		t.Error("the token is still stored after a Delete whose revocation failed")
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tokenward/tokenward/cache/sqlcache"
-	"github.com/tokenward/tokenward/internal/oidctest"
 	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 )
@@ -80,7 +79,7 @@ func newBrowser(t *testing.T) (a, b context.Context) {
 	if _, err := os.Stat(path); err != nil {
 		if p, err := exec.LookPath("chromium"); err == nil {
 			path = p
-		} else if oidctest.UnderCI() {
+		} else if testenv.UnderCI() {
 			t.Fatal("chromium not installed: it must be under CI (scripts/test.sh installs it)")
 		} else {
 			t.Skip("chromium not installed; apt-get install chromium, or run ./scripts/test.sh")

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -92,7 +92,7 @@ func TestRegisterOAuth2Test(t *testing.T) {
 }
 
 func TestRegisterOIDCProvider(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	e := newTestEnv(t)
 	out := e.mustRun("", "register", "dyn", "--issuer", iss, "--grant", "client_credentials", "--scope", "api:read")
 	checkRegistered(t, e, "dyn", out)

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -64,11 +64,11 @@ func TestDPoPOAuth2Test(t *testing.T) {
 // TestDPoPOIDCProvider: oidc-provider (nonces required) binds the token
 // to the profile's stored key; a resource server checks each proof.
 func TestDPoPOIDCProvider(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	e := newTestEnv(t)
-	t.Setenv("SVC_SECRET", oidctest.SvcClientSecret)
-	e.mustRun("", "profile", "add", "d", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.SvcClientID,
-		"--client-secret-env", "SVC_SECRET", "--scope", "api:read", "--param", "resource="+oidctest.ResourceOpaque, "--dpop")
+	t.Setenv("SVC_SECRET", testenv.SvcClientSecret)
+	e.mustRun("", "profile", "add", "d", "--issuer", iss, "--grant", "client_credentials", "--client-id", testenv.SvcClientID,
+		"--client-secret-env", "SVC_SECRET", "--scope", "api:read", "--param", "resource="+testenv.ResourceOpaque, "--dpop")
 	out := e.mustRun("", "token", "-p", "d", "--json")
 	if !strings.Contains(out, `"token_type": "DPoP"`) {
 		t.Fatalf("token: %s", out)
@@ -78,7 +78,7 @@ func TestDPoPOIDCProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The provider bound the token to the stored key (cnf.jkt).
-	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.SvcClientID,
+	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", testenv.SvcClientID,
 		"--client-secret-env", "SVC_SECRET")
 	tok := strings.TrimSpace(e.mustRun("", "token", "-p", "d"))
 	var in map[string]any
@@ -109,8 +109,8 @@ func TestDPoPOIDCProvider(t *testing.T) {
 // (a CA-issued and a self-signed certificate) authenticate at the
 // provider's mTLS aliases and get certificate-bound tokens.
 func TestMTLSOIDCProvider(t *testing.T) {
-	iss := oidctest.Issuer(t)
-	dir := filepath.Join(repoRoot(t), oidctest.TLSDir)
+	iss := testenv.OIDCProvider(t)
+	dir := filepath.Join(repoRoot(t), testenv.TLSDir)
 	ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -133,16 +133,16 @@ func TestMTLSOIDCProvider(t *testing.T) {
 	e.roots = x509.NewCertPool()
 	e.roots.AppendCertsFromPEM(ca)
 	e.roots.AddCert(rs.Certificate())
-	t.Setenv("SVC_SECRET", oidctest.SvcClientSecret)
-	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.SvcClientID,
+	t.Setenv("SVC_SECRET", testenv.SvcClientSecret)
+	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", testenv.SvcClientID,
 		"--client-secret-env", "SVC_SECRET")
-	for _, tt := range []struct{ client, cert string }{{oidctest.MTLSClientID, "client"}, {oidctest.MTLSSelfSignedClientID, "selfsigned"}} {
+	for _, tt := range []struct{ client, cert string }{{testenv.MTLSClientID, "client"}, {testenv.MTLSSelfSignedClientID, "selfsigned"}} {
 		key, _ := os.ReadFile(filepath.Join(dir, tt.cert+".key"))
 		keyPath := filepath.Join(t.TempDir(), "key.pem")
 		os.WriteFile(keyPath, key, 0o600)
 		e.mustRun("", "profile", "add", tt.client, "--issuer", iss, "--grant", "client_credentials", "--client-id", tt.client,
 			"--client-cert", filepath.Join(dir, tt.cert+".pem"), "--client-key", keyPath, "--scope", "api:read",
-			"--param", "resource="+oidctest.ResourceOpaque)
+			"--param", "resource="+testenv.ResourceOpaque)
 		out := e.mustRun("", "token", "-p", tt.client, "--json")
 		var ti map[string]any
 		if err := json.Unmarshal([]byte(out), &ti); err != nil || ti["token_type"] != "Bearer" {
@@ -171,7 +171,7 @@ func TestMTLSOIDCProvider(t *testing.T) {
 	key, _ := os.ReadFile(filepath.Join(dir, "selfsigned.key"))
 	keyPath := filepath.Join(t.TempDir(), "key.pem")
 	os.WriteFile(keyPath, key, 0o600)
-	e.mustRun("", "profile", "add", "wrong", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.MTLSClientID,
+	e.mustRun("", "profile", "add", "wrong", "--issuer", iss, "--grant", "client_credentials", "--client-id", testenv.MTLSClientID,
 		"--client-cert", filepath.Join(dir, "selfsigned.pem"), "--client-key", keyPath)
 	if code, _, errs := e.run("", "token", "-p", "wrong"); code != ExitAuth || !strings.Contains(errs, "invalid_client") {
 		t.Errorf("wrong certificate: exit %d, %q", code, errs)

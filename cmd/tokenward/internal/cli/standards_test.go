@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenward/tokenward/internal/oidctest"
+	"github.com/tokenward/tokenward/internal/testenv"
 	"github.com/tokenward/tokenward/oauth2test"
 )
 
@@ -194,11 +194,11 @@ func opProfiles(t *testing.T, e *testEnv, iss string) {
 	if err := os.WriteFile(keyPath, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("SVC_SECRET", oidctest.SvcClientSecret)
-	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.SvcClientID,
-		"--client-secret-env", "SVC_SECRET", "--scope", "api:read", "--param", "resource="+oidctest.ResourceOpaque)
-	e.mustRun("", "profile", "add", "pk", "--issuer", iss, "--grant", "client_credentials", "--client-id", oidctest.PKJWTClientID,
-		"--private-key", keyPath, "--key-id", oidctest.PKJWTKeyID, "--scope", "api:read", "--param", "resource="+oidctest.ResourceOpaque)
+	t.Setenv("SVC_SECRET", testenv.SvcClientSecret)
+	e.mustRun("", "profile", "add", "svc", "--issuer", iss, "--grant", "client_credentials", "--client-id", testenv.SvcClientID,
+		"--client-secret-env", "SVC_SECRET", "--scope", "api:read", "--param", "resource="+testenv.ResourceOpaque)
+	e.mustRun("", "profile", "add", "pk", "--issuer", iss, "--grant", "client_credentials", "--client-id", testenv.PKJWTClientID,
+		"--private-key", keyPath, "--key-id", testenv.PKJWTKeyID, "--scope", "api:read", "--param", "resource="+testenv.ResourceOpaque)
 }
 
 // repoRoot returns the repository root, three directories above this
@@ -210,7 +210,7 @@ func repoRoot(t *testing.T) string {
 }
 
 func TestStandardsOIDCProvider(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	e := newTestEnv(t)
 	opProfiles(t, e, iss)
 
@@ -219,28 +219,28 @@ func TestStandardsOIDCProvider(t *testing.T) {
 	svcTok := strings.TrimSpace(e.mustRun("", "token", "-p", "svc"))
 	out := e.mustRun(svcTok+"\n", "introspect", "-p", "pk", "--json")
 	var in map[string]any
-	if err := json.Unmarshal([]byte(out), &in); err != nil || in["active"] != true || in["client_id"] != oidctest.SvcClientID {
+	if err := json.Unmarshal([]byte(out), &in); err != nil || in["active"] != true || in["client_id"] != testenv.SvcClientID {
 		t.Errorf("introspect (as pkjwt) svc's token: %s %v", out, err)
 	}
 	out = e.mustRun(pkTok+"\n", "introspect", "-p", "svc")
-	if !strings.Contains(out, oidctest.PKJWTClientID) {
+	if !strings.Contains(out, testenv.PKJWTClientID) {
 		t.Errorf("introspect (as svc) pkjwt's token:\n%s", out)
 	}
 
 	// Token exchange with svc's token as the subject.
-	t.Setenv("TX_SECRET", oidctest.TokenExchangeClientSecret)
-	e.mustRun("", "profile", "add", "tx", "--issuer", iss, "--client-id", oidctest.TokenExchangeClientID, "--client-secret-env", "TX_SECRET",
+	t.Setenv("TX_SECRET", testenv.TokenExchangeClientSecret)
+	e.mustRun("", "profile", "add", "tx", "--issuer", iss, "--client-id", testenv.TokenExchangeClientID, "--client-secret-env", "TX_SECRET",
 		"--subject-profile", "svc", "--requested-token-type", "access_token", "--scope", "api:read")
 	txTok := strings.TrimSpace(e.mustRun("", "token", "-p", "tx"))
 	out = e.mustRun(txTok+"\n", "introspect", "-p", "svc", "--json")
-	if err := json.Unmarshal([]byte(out), &in); err != nil || in["active"] != true || in["subject_client_id"] != oidctest.SvcClientID ||
-		in["client_id"] != oidctest.TokenExchangeClientID {
+	if err := json.Unmarshal([]byte(out), &in); err != nil || in["active"] != true || in["subject_client_id"] != testenv.SvcClientID ||
+		in["client_id"] != testenv.TokenExchangeClientID {
 		t.Errorf("introspect the exchanged token: %s %v", out, err)
 	}
 	// The private key and the tokens stay out of argv-free output and the
 	// config file.
 	cfg, _ := os.ReadFile(e.cfg)
-	for _, s := range []string{pkTok, svcTok, txTok, oidctest.SvcClientSecret, oidctest.TokenExchangeClientSecret} {
+	for _, s := range []string{pkTok, svcTok, txTok, testenv.SvcClientSecret, testenv.TokenExchangeClientSecret} {
 		if strings.Contains(string(cfg), s) {
 			t.Error("a secret in the config file")
 		}
@@ -306,7 +306,7 @@ func TestLoginPushesWhenTheServerRequiresPAR(t *testing.T) {
 // TestRegisterPrivateKeyJWTOIDCProvider: register a private_key_jwt
 // client with the profile's key, then get a token with it.
 func TestRegisterPrivateKeyJWTOIDCProvider(t *testing.T) {
-	iss := oidctest.Issuer(t)
+	iss := testenv.OIDCProvider(t)
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	keyPath := writeKey(t, "PRIVATE KEY", mustPKCS8(t, ec), 0o600)
 	e := newTestEnv(t)
