@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tokenward/tokenward/internal/clock"
 	"io"
 	"io/fs"
 	"os"
@@ -60,7 +61,7 @@ const maxFileBytes = 16 << 20
 type File struct {
 	dir string
 	h   *dirHandle
-	now func() time.Time // tests replace it
+	clk clock.Clock // nil: clock.Real; tests replace it
 }
 
 // NewFile returns a File cache in dir, creating it with mode 0700 if
@@ -115,11 +116,11 @@ func DefaultDir() (string, error) {
 // Dir returns the directory of the cache, with symbolic links resolved.
 func (f *File) Dir() string { return f.dir }
 
-func (f *File) clock() time.Time {
-	if f.now != nil {
-		return f.now()
+func (f *File) clock() clock.Clock {
+	if f.clk != nil {
+		return f.clk
 	}
-	return time.Now()
+	return clock.Real
 }
 
 // name is the file name for key in the directory: a hash, so no key
@@ -161,7 +162,7 @@ func (f *File) Load(ctx context.Context, key string) ([]byte, error) {
 	if !ok || json.Unmarshal(line, &h) != nil || h.Version != 1 {
 		return nil, errors.New("cache: entry file is corrupt")
 	}
-	if !h.Expiry.IsZero() && !f.clock().Before(h.Expiry) {
+	if !h.Expiry.IsZero() && !f.clock().Now().Before(h.Expiry) {
 		return nil, nil
 	}
 	return data, nil
@@ -255,7 +256,7 @@ func (f *File) Lock(ctx context.Context, key string, ttl time.Duration) (unlock 
 		}
 		wait = min(wait*2, 100*time.Millisecond)
 	}
-	return lease(func() {
+	return lease(f.clock(), func() {
 		unlockFile(lf)
 		lf.Close()
 	}, ttl), nil

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"github.com/tokenward/tokenward/internal/clock"
 	"sync"
 	"time"
 
@@ -8,15 +9,15 @@ import (
 )
 
 // lease returns the unlock function of a lock: it runs release once, on
-// the first call, or after ttl if the holder never calls it (so a hung
+// the first call, or after ttl on clk if the holder never calls it (so a hung
 // holder cannot wedge the others). A ttl of zero or less means
 // tokensource.DefaultLockTTL, the Locker rule every cache of this module
 // follows. The timer ends when it fires; once the lock is released it is a
 // no-op.
-func lease(release func(), ttl time.Duration) func() {
+func lease(clk clock.Clock, release func(), ttl time.Duration) func() {
 	var once sync.Once
 	unlock := func() { once.Do(release) }
-	t := time.AfterFunc(leaseTTL(ttl), unlock)
+	t := clk.AfterFunc(leaseTTL(ttl), unlock)
 	return func() { t.Stop(); unlock() }
 }
 

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"github.com/tokenward/tokenward/internal/clock"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -16,7 +17,7 @@ type Memory struct {
 	mu      sync.Mutex
 	entries map[string]memEntry
 	locks   map[string]chan struct{}
-	now     func() time.Time // tests replace it
+	clk     clock.Clock // nil: clock.Real; tests replace it
 }
 
 type memEntry struct {
@@ -42,11 +43,11 @@ func (m *Memory) len() int {
 	return len(m.entries)
 }
 
-func (m *Memory) clock() time.Time {
-	if m.now != nil {
-		return m.now()
+func (m *Memory) clock() clock.Clock {
+	if m.clk != nil {
+		return m.clk
 	}
-	return time.Now()
+	return clock.Real
 }
 
 // Load returns a copy of the entry for key, or (nil, nil) when there is
@@ -61,7 +62,7 @@ func (m *Memory) Load(ctx context.Context, key string) ([]byte, error) {
 	if !ok {
 		return nil, nil
 	}
-	if !e.expiry.IsZero() && !m.clock().Before(e.expiry) {
+	if !e.expiry.IsZero() && !m.clock().Now().Before(e.expiry) {
 		delete(m.entries, key)
 		return nil, nil
 	}
@@ -108,7 +109,7 @@ func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (unloc
 			ch := make(chan struct{})
 			m.locks[key] = ch
 			m.mu.Unlock()
-			return lease(func() {
+			return lease(m.clock(), func() {
 				m.mu.Lock()
 				if m.locks[key] == ch {
 					delete(m.locks, key)

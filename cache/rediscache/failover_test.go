@@ -203,12 +203,8 @@ func TestRotationsThroughFailover(t *testing.T) {
 	t.Logf("%d sources, token lifetime %v, %v run, primary killed at 2.5s, failover to %s in %v: %d calls, %d errors, %d invalid_grant, %d refresh requests (rotations), %d refreshes without the lock; first error: %v",
 		sources, life, run, addr, failover.Round(time.Millisecond), calls.Load(), errs.Load(), invalidGrant.Load(),
 		refreshes, strings.Count(logs.String(), "refreshing without it"), firstErr.Load())
-	if unlocked := strings.Count(logs.String(), "refreshing without it"); invalidGrant.Load() != 0 && unlocked > 0 {
-		// The cache kept the lock and the records (TestFailoverKeepsLockAndRecord);
-		// while the primary is down the lock cannot be taken at all, and a
-		// tokensource that then refreshes without it revokes the grant.
-		// This arms itself once tokensource stops doing that (issue 8).
-		t.Skipf("tokensource refreshed %d times without the lock while Redis failed over, which caused the %d invalid_grant answers; the fix belongs to tokensource", unlocked, invalidGrant.Load())
+	if unlocked := strings.Count(logs.String(), "refreshing without it"); unlocked > 0 {
+		t.Errorf("refreshes without the lock = %d; want 0 (a refresh-token source never renews without it)", unlocked)
 	}
 	if invalidGrant.Load() != 0 {
 		t.Errorf("invalid_grant answers = %d; want 0 (a failover must not lose a rotation or a lock)", invalidGrant.Load())
