@@ -72,9 +72,10 @@ func serverRetryAfter(err error) (time.Duration, bool) {
 
 // RefreshError is returned when no valid token is available because
 // recent refreshes failed and the next attempt is not due yet. Err is the
-// last failure.
+// last failure; RetryAt is when the next attempt is due (zero if unknown).
 type RefreshError struct {
-	Err error
+	Err     error
+	RetryAt time.Time
 }
 
 func (e *RefreshError) Error() string {

@@ -273,7 +273,7 @@ func (c *Cached) serve(ctx context.Context) (*entry, error) {
 		err := c.lastErr
 		c.mu.Unlock()
 		if err != nil {
-			return nil, &RefreshError{Err: err}
+			return nil, &RefreshError{Err: err, RetryAt: time.Unix(0, c.nextTry.Load())}
 		}
 		if e.usable(now) {
 			return e, nil // rejected, but renewals are backed off: see Invalidate

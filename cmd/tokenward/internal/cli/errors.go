@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -156,7 +158,7 @@ func Classify(profile string, err error) *Error {
 		// callers get errors); a new tokenward process starts afresh.
 		e.Code = ExitAuth
 		e.What = "the token refresh failed moments ago (" + trimPrefix(Classify(profile, rfe.Err).What) + ")"
-		e.Hint = "the next try is in at most 8 seconds, or when you run tokenward again"
+		e.Hint = "the next try is " + nextTry(rfe.RetryAt) + ", or when you run tokenward again"
 	case errors.As(err, &re):
 		e.Code = ExitAuth
 		e.What = retrieveWhat(re)
@@ -320,4 +322,19 @@ func oneLine(s string, max int) string {
 		s = strings.ToValidUTF8(s[:max], "") + "…"
 	}
 	return s
+}
+
+// nextTry says when a backed-off refresh is tried again.
+func nextTry(at time.Time) string {
+	if at.IsZero() {
+		return "in at most 8 seconds"
+	}
+	secs := int(math.Ceil(time.Until(at).Seconds()))
+	switch {
+	case secs <= 0:
+		return "now"
+	case secs == 1:
+		return "in 1 second"
+	}
+	return fmt.Sprintf("in %d seconds", secs)
 }

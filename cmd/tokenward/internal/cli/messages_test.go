@@ -109,4 +109,8 @@ func TestMessages(t *testing.T) {
 	if got := Classify("acme", rfe).Error(); !strings.Contains(got, "next try is in at most 8 seconds") {
 		t.Errorf("backoff: %q", got)
 	}
+	rfe.RetryAt = time.Now().Add(4500 * time.Millisecond)
+	if got := Classify("acme", rfe).Error(); !strings.Contains(got, "next try is in 5 seconds") {
+		t.Errorf("backoff with RetryAt: %q; want the seconds until the next try", got)
+	}
 }
