@@ -20,7 +20,10 @@
 // [Config.TokenSource], [Config.JWTBearerSource],
 // [Config.TokenExchangeSource]) return a *tokensource.Cached that keeps a
 // token fresh; use tokensource.NewClient to authorize an http.Client with
-// one.
+// one. [Config.UserTokens] keeps the tokens of many users of one client
+// in one store, each under a key derived from the client and the user ID,
+// with a bounded set of sources in memory. [Config.Revoke] revokes a token
+// (RFC 7009).
 //
 // Beyond client secrets: [Discover] reads a server's metadata, which
 // [Config.Metadata] turns into endpoints and a client authentication
@@ -41,6 +44,7 @@
 // References:
 //   - RFC 6749, The OAuth 2.0 Authorization Framework: https://www.rfc-editor.org/rfc/rfc6749
 //   - RFC 6750, Bearer Token Usage: https://www.rfc-editor.org/rfc/rfc6750
+//   - RFC 7009, Token Revocation: https://www.rfc-editor.org/rfc/rfc7009
 //   - RFC 7636, Proof Key for Code Exchange (PKCE): https://www.rfc-editor.org/rfc/rfc7636
 //   - RFC 8252, OAuth 2.0 for Native Apps (loopback redirects): https://www.rfc-editor.org/rfc/rfc8252
 //   - RFC 8628, Device Authorization Grant: https://www.rfc-editor.org/rfc/rfc8628

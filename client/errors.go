@@ -8,8 +8,9 @@ import (
 )
 
 var (
-	// ErrInsecureURL is matched by errors for token or device endpoints
-	// that are not https and not on loopback.
+	// ErrInsecureURL is matched by errors for endpoints (token, device
+	// authorization, revocation, introspection, PAR, registration, and
+	// every URL discovery learns) that are not https and not on loopback.
 	ErrInsecureURL = errors.New("client: endpoint must use https")
 	// ErrNoRefreshToken is returned when a token must be refreshed but
 	// has no refresh token.

@@ -12,7 +12,8 @@
 //     without a browser;
 //   - the device authorization endpoint (/device_authorization) and a user page
 //     (/device), with [Server.ApproveDevice] and [Server.DenyDevice];
-//   - a protected resource (/resource) that accepts Bearer tokens;
+//   - a protected resource (/resource) that accepts Bearer tokens, and
+//     DPoP-bound ones with a proof by their key;
 //   - token revocation (/revoke);
 //   - authorization server metadata (/.well-known/oauth-authorization-server and
 //     /.well-known/openid-configuration).

@@ -12,4 +12,8 @@
 // free or its context ends; the lock is a lease of ttl, released by
 // unlock (idempotent) or when ttl passes; a ttl of zero or less means the
 // implementation's default, tokensource.DefaultLockTTL.
+//
+// References:
+//   - RFC 6749 §10.4 (refresh tokens must be kept confidential): https://www.rfc-editor.org/rfc/rfc6749#section-10.4
+//   - RFC 9700 §4.14 (refresh token rotation, which the lock protects): https://www.rfc-editor.org/rfc/rfc9700#section-4.14
 package cachetest

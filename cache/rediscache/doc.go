@@ -105,4 +105,10 @@
 // and its WAIT go to the master of that slot on one connection. Keep '{'
 // and '}' out of Options.Prefix, or the hash tag would come from the
 // prefix instead.
+//
+// References:
+//   - RFC 6749 §10.4 (refresh tokens must be kept confidential): https://www.rfc-editor.org/rfc/rfc6749#section-10.4
+//   - RFC 9700 §4.14 (refresh token rotation and reuse detection): https://www.rfc-editor.org/rfc/rfc9700#section-4.14
+//   - Redis distributed locks: https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+//   - Redis WAIT: https://redis.io/docs/latest/commands/wait/
 package rediscache

@@ -128,4 +128,10 @@
 // synchronous(NORMAL) is faster, but a power failure may then lose the
 // last Saves, and with them a rotated refresh token. A ":memory:"
 // database is one per connection: use a file.
+//
+// References:
+//   - RFC 6749 §10.4 (refresh tokens must be kept confidential): https://www.rfc-editor.org/rfc/rfc6749#section-10.4
+//   - RFC 9700 §4.14 (refresh token rotation and reuse detection): https://www.rfc-editor.org/rfc/rfc9700#section-4.14
+//   - PostgreSQL advisory locks: https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+//   - SQLite transactions and WAL: https://www.sqlite.org/lang_transaction.html, https://www.sqlite.org/wal.html
 package sqlcache

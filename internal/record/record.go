@@ -1,8 +1,3 @@
-// Package record is the cache encoding of a token, shared by tokensource,
-// the CLI and tests: a versioned JSON record with the access, refresh and
-// ID tokens, expiry, scope and other extras, when the token was obtained,
-// a version number that orders records of one cache key, and the identity
-// of whom the token is for.
 package record
 
 import (

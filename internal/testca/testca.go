@@ -1,5 +1,3 @@
-// Package testca creates certificate authorities and client certificates
-// for mutual-TLS tests (RFC 8705), in memory.
 package testca
 
 import (
