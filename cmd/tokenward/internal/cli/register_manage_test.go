@@ -2,6 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -79,5 +82,40 @@ func TestRegisterReadDelete(t *testing.T) {
 	}
 	if code, _, errs := e.run("", "register", "--read", "reg"); code != ExitConfig {
 		t.Errorf("read after delete: exit %d, %q; want exit %d", code, errs, ExitConfig)
+	}
+}
+
+// TestRegisterReadRotatesAndSanitises: a read answer's new registration
+// access token and client secret replace the stored ones (RFC 7592
+// §2.1) and are never printed, even echoed in another member; control
+// characters from the server do not reach the terminal.
+func TestRegisterReadRotatesAndSanitises(t *testing.T) {
+	var srvURL string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/reg":
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"client_id":"c1","client_secret":"old-secret%%3d+/","registration_access_token":"old-regtok%%3d+/","registration_client_uri":%q,"grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic"}`, srvURL+"/reg/c1")
+		case r.Method == http.MethodGet && r.URL.Path == "/reg/c1" && r.Header.Get("Authorization") == "Bearer old-regtok%3d+/":
+			fmt.Fprint(w, `{"client_id":"c1","client_secret":"new-secret%3d+/","registration_access_token":"new-regtok%3d+/","client_name":"evil\u009b31m\u001b]0;x","client_uri":"https://x/new-secret%3d+/","grant_types":["client_credentials"]}`)
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	srvURL = srv.URL
+	e := newTestEnv(t)
+	e.mustRun("", "register", "r", "--registration-url", srv.URL+"/reg", "--grant", "client_credentials", "--token-url", srv.URL+"/token")
+	out := e.mustRun("", "register", "--read", "r")
+	for _, bad := range []string{"new-secret", "new-regtok", "old-secret", "old-regtok", "\u009b", "\x1b"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("register --read printed %q:\n%s", bad, out)
+		}
+	}
+	for key, want := range map[string]string{secretKey("r"): "new-secret%3d+/", registrationTokenKey("r"): "new-regtok%3d+/"} {
+		if got, _ := e.store.Load(t.Context(), key); string(got) != want {
+			t.Errorf("store %s = %q; want %q", key, got, want)
+		}
 	}
 }
