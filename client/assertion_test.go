@@ -309,7 +309,7 @@ func BenchmarkAssertionAuthES256(b *testing.B) {
 	c := &Config{ClientID: "client", ClientAssertion: PrivateKeyJWT(benchEC(), "kid"), Endpoint: oauth2.Endpoint{TokenURL: "https://idp.example/oauth2/token"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		a := c.assertionAuth("https://idp.example/oauth2/token")
+		a := c.assertionAuth("token", "https://idp.example/oauth2/token")
 		if err := a.renew(context.Background()); err != nil {
 			b.Fatal(err)
 		}

@@ -38,28 +38,30 @@ func (x *assertionAuth) apply(_ http.Header, params url.Values) {
 
 func (x *assertionAuth) secrets() []string { return x.sent }
 
-// authMethod is how c authenticates the client: a configured
-// ClientAssertion always; otherwise, under auto-detection with
-// Metadata, what token_endpoint_auth_methods_supported allows; else the
+// authMethod is how c authenticates the client on a request to
+// endpoint (a call's endpoint name: "token", "revocation", ...): a
+// configured ClientAssertion always; otherwise, under auto-detection
+// with Metadata, what the endpoint's auth methods allow; else the
 // Endpoint's AuthStyle (authAuto).
-func (c *Config) authMethod() authMethod {
+func (c *Config) authMethod(endpoint string) authMethod {
 	var supported []string
 	if c.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect && c.Metadata != nil {
-		supported = c.Metadata.TokenEndpointAuthMethodsSupported
+		supported = c.Metadata.authMethodsSupported(endpoint)
 	}
 	m, _ := chooseAuthMethod(supported, c.ClientAssertion != nil, c.ClientSecret != "")
 	return m
 }
 
-// assertionAuth returns the clientAuth of a request to requestURL when
+// assertionAuth returns the clientAuth of a request to requestURL (at
+// endpoint, a call's endpoint name) when
 // the client authenticates with an assertion (its ClientAssertion, or
 // client_secret_jwt when that is all the server's metadata allows), or
 // nil. The audience is the token endpoint for every endpoint (RFC 7523
 // section 3), plus the issuer when known, unless AssertionAudience pins
 // it.
-func (c *Config) assertionAuth(requestURL string) *assertionAuth {
+func (c *Config) assertionAuth(endpoint, requestURL string) *assertionAuth {
 	var a ClientAssertion
-	switch c.authMethod() {
+	switch c.authMethod(endpoint) {
 	case authAssertion:
 		a = c.ClientAssertion
 	case authSecretJWT:
@@ -78,9 +80,10 @@ func (c *Config) assertionAuth(requestURL string) *assertionAuth {
 }
 
 // metadataStyle is the one secret style the server's metadata allows
-// under auto-detection (client_secret_basic or client_secret_post only).
-func (c *Config) metadataStyle() (oauth2.AuthStyle, bool) {
-	switch c.authMethod() {
+// at endpoint under auto-detection (client_secret_basic or
+// client_secret_post only).
+func (c *Config) metadataStyle(endpoint string) (oauth2.AuthStyle, bool) {
+	switch c.authMethod(endpoint) {
 	case authBasic:
 		return oauth2.AuthStyleInHeader, true
 	case authPost:

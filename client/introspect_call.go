@@ -4,7 +4,9 @@ import "context"
 
 // Introspect asks the authorization server about token (RFC 7662) at
 // IntrospectionURL (or Metadata's), authenticating the client as for
-// token requests. tokenTypeHint is "access_token", "refresh_token" or
+// token requests (or as Metadata's
+// introspection_endpoint_auth_methods_supported allows, when it names
+// any). tokenTypeHint is "access_token", "refresh_token" or
 // "". An inactive token (expired, revoked, unknown, or not the
 // client's) is an *Introspection with Active false, not an error; an
 // RFC 6749 error is an *oauth2.RetrieveError and an answer that is not

@@ -80,6 +80,25 @@ func (m *Metadata) Endpoint() oauth2.Endpoint {
 	return ep
 }
 
+// authMethodsSupported is the client authentication methods the server
+// announces for endpoint (a call's endpoint name): the revocation and
+// introspection endpoints' own lists when present (RFC 8414 section 2),
+// else token_endpoint_auth_methods_supported, which every other endpoint
+// that authenticates the client shares.
+func (m *Metadata) authMethodsSupported(endpoint string) []string {
+	var own []string
+	switch endpoint {
+	case "revocation":
+		own = m.RevocationEndpointAuthMethodsSupported
+	case "introspection":
+		own = m.IntrospectionEndpointAuthMethodsSupported
+	}
+	if len(own) > 0 {
+		return own
+	}
+	return m.TokenEndpointAuthMethodsSupported
+}
+
 // mtlsURL returns the mTLS alias of the endpoint named member
 // ("token_endpoint", ...) if the metadata has one, else def.
 func (m *Metadata) mtlsURL(member, def string) string {

@@ -74,9 +74,9 @@ func (c *Config) post(ctx context.Context, k *call) (*answer, error) {
 func (c *Config) authenticate(ctx context.Context, k *call) (*answer, error) {
 	st := c.state()
 	key := styleKey{k.url, c.ClientID}
-	styles := c.styles(st, key, k.oneTime)
+	styles := c.styles(st, key, k)
 	red := c.redactor(k.params)
-	if a := c.assertionAuth(k.url); a != nil {
+	if a := c.assertionAuth(k.endpoint, k.url); a != nil {
 		return c.send(ctx, k, c.withDPoP(a, k), red) // never a secret after a refused assertion
 	}
 	var first error
@@ -104,8 +104,8 @@ func (c *Config) autoDetect() bool {
 	return c.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect && c.ClientSecret != "" && !c.MTLS
 }
 
-// styles returns the authentication styles to try, in order.
-func (c *Config) styles(st *shared, key styleKey, oneTime bool) []oauth2.AuthStyle {
+// styles returns the authentication styles to try for k, in order.
+func (c *Config) styles(st *shared, key styleKey, k *call) []oauth2.AuthStyle {
 	if c.MTLS {
 		return []oauth2.AuthStyle{oauth2.AuthStyleInParams} // the certificate authenticates
 	}
@@ -115,7 +115,7 @@ func (c *Config) styles(st *shared, key styleKey, oneTime bool) []oauth2.AuthSty
 	if c.ClientSecret == "" {
 		return []oauth2.AuthStyle{oauth2.AuthStyleInParams} // public client: client_id only
 	}
-	if s, ok := c.metadataStyle(); ok {
+	if s, ok := c.metadataStyle(k.endpoint); ok {
 		return []oauth2.AuthStyle{s}
 	}
 	if s, ok := st.style(key); ok {
@@ -127,7 +127,7 @@ func (c *Config) styles(st *shared, key styleKey, oneTime bool) []oauth2.AuthSty
 	if c.BodyFormat == JSONBody {
 		order[0], order[1] = order[1], order[0]
 	}
-	if oneTime {
+	if k.oneTime {
 		return order[:1]
 	}
 	return order

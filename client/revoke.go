@@ -6,8 +6,9 @@ import (
 )
 
 // Revoke asks the authorization server to revoke token (RFC 7009) at
-// RevocationURL, authenticating the client as for token requests and in
-// the configured body format. tokenTypeHint is "refresh_token",
+// RevocationURL, authenticating the client as for token requests (or as
+// Metadata's revocation_endpoint_auth_methods_supported allows, when it
+// names any) and in the configured body format. tokenTypeHint is "refresh_token",
 // "access_token" or "". Revoking a refresh token usually revokes the
 // access tokens issued from it. An RFC 7009 error (for example
 // unsupported_token_type) is an *oauth2.RetrieveError; a token the server

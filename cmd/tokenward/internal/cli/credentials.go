@@ -79,6 +79,11 @@ func (p *Profile) checkCredentialFiles() error {
 			return err
 		}
 	}
+	if x := p.Exchange; x != nil && x.ActorTokenFile != "" {
+		if _, err := readTokenFile("actor token file", x.ActorTokenFile); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

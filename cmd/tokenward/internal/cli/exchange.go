@@ -51,7 +51,7 @@ func (p *Profile) validateExchange() []string {
 	case x == nil:
 		return nil
 	case p.Grant != GrantTokenExchange:
-		return []string{"--subject-token-file and --subject-profile are for the token_exchange grant"}
+		return []string{"--subject-token-file, --subject-profile and --actor-token-file are for the token_exchange grant"}
 	}
 	var errs []string
 	switch {
@@ -64,6 +64,9 @@ func (p *Profile) validateExchange() []string {
 	}
 	if x.SubjectTokenType == "" {
 		errs = append(errs, "the subject token type is empty (--subject-token-type)")
+	}
+	if (x.ActorTokenFile == "") != (x.ActorTokenType == "") {
+		errs = append(errs, "--actor-token-type needs --actor-token-file")
 	}
 	return errs
 }
@@ -95,16 +98,25 @@ type subjectDepthKey struct{}
 
 // exchange obtains the profile's token by token exchange: the subject
 // token is read from its file (anew each time: a projected token
-// rotates) or is the other profile's current access token.
+// rotates) or is the other profile's current access token; the actor
+// token, if any, is read from its file anew each time too.
 func (a *App) exchange(ctx context.Context, conf *client.Config, name string, p *Profile) (*oauth2.Token, error) {
 	x := p.Exchange
 	subject, subjectExpiry, err := a.subjectToken(ctx, name, x)
 	if err != nil {
 		return nil, err
 	}
+	var actor string
+	if x.ActorTokenFile != "" {
+		if actor, err = readTokenFile("actor token file", x.ActorTokenFile); err != nil {
+			return nil, configError(name, err.Error(), "check the file the profile names with 'tokenward profile show "+shellQuote(name)+"'")
+		}
+	}
 	tok, err := conf.ExchangeToken(ctx, client.TokenExchange{
 		SubjectToken:       subject,
 		SubjectTokenType:   x.SubjectTokenType,
+		ActorToken:         actor,
+		ActorTokenType:     x.ActorTokenType,
 		RequestedTokenType: x.RequestedTokenType,
 		Audience:           x.Audience,
 		Resource:           x.Resource,

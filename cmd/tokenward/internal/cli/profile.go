@@ -92,11 +92,14 @@ type Profile struct {
 }
 
 // Exchange is an RFC 8693 token exchange: the subject token comes from a
-// file (re-read for every exchange) or from another profile's token.
+// file (re-read for every exchange) or from another profile's token; an
+// actor token, if any, from a file re-read for every exchange.
 type Exchange struct {
 	SubjectTokenFile   string   `json:"subject_token_file,omitempty"`
 	SubjectProfile     string   `json:"subject_profile,omitempty"`
 	SubjectTokenType   string   `json:"subject_token_type"`
+	ActorTokenFile     string   `json:"actor_token_file,omitempty"`
+	ActorTokenType     string   `json:"actor_token_type,omitempty"`
 	RequestedTokenType string   `json:"requested_token_type,omitempty"`
 	Audience           []string `json:"audience,omitempty"`
 	Resource           []string `json:"resource,omitempty"`

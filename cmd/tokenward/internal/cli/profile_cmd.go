@@ -40,6 +40,7 @@ type profileFlags struct {
 
 	subjectTokenFile, subjectProfile     string
 	subjectTokenType, requestedTokenType string
+	actorTokenFile, actorTokenType       string
 	audience, resource                   []string
 }
 
@@ -126,6 +127,8 @@ func addProfileFlags(cmd *cobra.Command, f *profileFlags, withClient bool) {
 	fl.StringVar(&f.subjectTokenFile, "subject-token-file", "", "token exchange (RFC 8693): file holding the subject token, re-read for every exchange")
 	fl.StringVar(&f.subjectProfile, "subject-profile", "", "token exchange: the profile whose access token is the subject token")
 	fl.StringVar(&f.subjectTokenType, "subject-token-type", "", "token exchange: access_token, jwt, id_token, ... or a URI (default access_token for --subject-profile, jwt for --subject-token-file)")
+	fl.StringVar(&f.actorTokenFile, "actor-token-file", "", "token exchange: file holding the actor token (the party acting for the subject), re-read for every exchange")
+	fl.StringVar(&f.actorTokenType, "actor-token-type", "", "token exchange: the actor token's type, short name or URI (default jwt)")
 	fl.StringVar(&f.requestedTokenType, "requested-token-type", "", "token exchange: the token type to ask for (short name or URI)")
 	fl.StringArrayVar(&f.audience, "audience", nil, "token exchange: audience of the new token (repeatable)")
 	fl.StringArrayVar(&f.resource, "resource", nil, "token exchange: resource URI of the new token (repeatable)")
@@ -228,7 +231,7 @@ func setCredentialFlags(p *Profile, f *profileFlags) error {
 	p.KeyID = f.keyID
 	p.DPoP = f.dpop
 	if f.subjectTokenFile == "" && f.subjectProfile == "" && f.subjectTokenType == "" && f.requestedTokenType == "" &&
-		len(f.audience) == 0 && len(f.resource) == 0 {
+		f.actorTokenFile == "" && f.actorTokenType == "" && len(f.audience) == 0 && len(f.resource) == 0 {
 		return nil
 	}
 	if f.grant == "" {
@@ -254,6 +257,17 @@ func setCredentialFlags(p *Profile, f *profileFlags) error {
 	}
 	if x.RequestedTokenType, err = tokenTypeURI("--requested-token-type", f.requestedTokenType); err != nil {
 		return err
+	}
+	if f.actorTokenFile != "" {
+		if x.ActorTokenFile, err = filepath.Abs(f.actorTokenFile); err != nil {
+			return err
+		}
+	}
+	if x.ActorTokenType, err = tokenTypeURI("--actor-token-type", f.actorTokenType); err != nil {
+		return err
+	}
+	if x.ActorTokenType == "" && x.ActorTokenFile != "" {
+		x.ActorTokenType = client.TokenTypeJWT
 	}
 	p.Exchange = x
 	return nil

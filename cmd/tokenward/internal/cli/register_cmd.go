@@ -23,6 +23,7 @@ type registerFlags struct {
 	redirectURIs    []string
 	clientName      string
 	authMethod      string
+	read, delete    bool
 }
 
 // newRegisterCommand builds 'tokenward register'.
@@ -46,12 +47,29 @@ By default the client asks for the grant of --grant (authorization_code
 with a loopback redirect URI, http://127.0.0.1/callback, which RFC 8252
 servers accept on any port, unless --redirect-uri or --redirect-port is
 given); --auth-method chooses its token_endpoint_auth_method
-(--no-client-secret means none).`,
+(--no-client-secret means none).
+
+With --read or --delete (RFC 7592), NAME is a profile that 'tokenward
+register' made: --read prints the server's current metadata of its client
+(never the secret or the registration access token, and storing new ones
+the server rotated), --delete deletes the client at the server with the
+stored registration access token, then the stored secrets and tokens.`,
 		Example: `  tokenward register dev --issuer https://as.example.com --scope "openid offline_access"
   tokenward register svc --registration-url https://as.example.com/reg --grant client_credentials \
-      --token-url https://as.example.com/token --client-name "nightly job"`,
+      --token-url https://as.example.com/token --client-name "nightly job"
+  tokenward register --read dev
+  tokenward register --delete dev`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.read || f.delete {
+				if err := checkManageFlags(cmd); err != nil {
+					return err
+				}
+				if f.read {
+					return a.readRegistration(cmd.Context(), args[0])
+				}
+				return a.deleteRegistration(cmd.Context(), args[0])
+			}
 			return a.register(cmd.Context(), args[0], &f)
 		},
 	}
@@ -61,6 +79,9 @@ given); --auth-method chooses its token_endpoint_auth_method
 	fl.StringArrayVar(&f.redirectURIs, "redirect-uri", nil, "redirect URI to register (repeatable; default: the loopback callback for browser grants)")
 	fl.StringVar(&f.clientName, "client-name", "tokenward", "client_name to register")
 	fl.StringVar(&f.authMethod, "auth-method", "", "token_endpoint_auth_method to ask for (default: the server's, none with --no-client-secret)")
+	fl.BoolVar(&f.read, "read", false, "RFC 7592: print the server's current metadata of profile NAME's registered client (never its secrets)")
+	fl.BoolVar(&f.delete, "delete", false, "RFC 7592: delete profile NAME's client at the server, then its stored secrets and tokens")
+	cmd.MarkFlagsMutuallyExclusive("read", "delete")
 	return cmd
 }
 
