@@ -226,3 +226,68 @@ func TestUserTokensDeleteHeldEvictedSource(t *testing.T) {
 		t.Errorf("Source after Delete: got %v; want ErrNoUserToken", err)
 	}
 }
+
+// A sign-in saved while Delete's revocation is still under way (a slow
+// revocation endpoint) is neither blocked by it nor undone by it: Delete
+// removed the token before revoking, and the sign-in came after.
+func TestUserTokensSaveDuringRevocation(t *testing.T) {
+	srv, conf := userServer(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		once.Do(func() { close(entered) })
+		<-release
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	conf.RevocationURL = slow.URL
+	store := &faultyStore{}
+	u := newUserTokens(conf, store, nil)
+	ctx := context.Background()
+	if err := u.Save(ctx, "alice", signIn(t, srv, conf, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	deleted := make(chan error, 1)
+	go func() { deleted <- u.Delete(ctx, "alice") }()
+	<-entered // Delete is revoking
+	next := signIn(t, srv, conf, "alice")
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := u.Save(sctx, "alice", next); err != nil {
+		t.Fatalf("Save during Delete's revocation: %v", err)
+	}
+	close(release)
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	got, err := u.Source("alice").Token()
+	if err != nil || got.AccessToken != next.AccessToken {
+		t.Errorf("after a sign-in during Delete's revocation: got %v; want the new sign-in's token", err)
+	}
+}
+
+// Each user's turn is forgotten once nobody holds or waits for it.
+func TestUserTokensTurnsForgotten(t *testing.T) {
+	var ts turns
+	ctx := context.Background()
+	release, err := ts.take(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if _, err := ts.take(cctx, "alice"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("taking a held turn until ctx ends: got %v; want DeadlineExceeded", err)
+	}
+	release()
+	if n := len(ts.m); n != 0 {
+		t.Errorf("turns kept after release: got %d; want 0", n)
+	}
+}
