@@ -291,3 +291,48 @@ func TestUserTokensTurnsForgotten(t *testing.T) {
 		t.Errorf("turns kept after release: got %d; want 0", n)
 	}
 }
+
+// An evicted, held source whose refresh on a slow token endpoint ends
+// after Delete returned saves nothing and does not call OnRefresh.
+func TestUserTokensDeleteHeldEvictedSourceOnRefresh(t *testing.T) {
+	srv, conf := userServer(t)
+	conf.RevocationURL = ""
+	store := &faultyStore{}
+	var onRefresh atomic.Int32
+	u := newUserTokens(conf, store, &UserTokensOptions{MaxResident: 1, OnRefresh: func(_ context.Context, userID string, _ *oauth2.Token) {
+		if userID == "alice" {
+			onRefresh.Add(1)
+		}
+	}})
+	ctx := context.Background()
+	tok := signIn(t, srv, conf, "alice")
+	tok.Expiry = time.Now().Add(-time.Minute)
+	for name, tk := range map[string]*oauth2.Token{"alice": tok, "bob": signIn(t, srv, conf, "bob")} {
+		if err := u.Save(ctx, name, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := u.Source("alice")
+	if _, err := u.Source("bob").Token(); err != nil { // evicts alice
+		t.Fatal(err)
+	}
+	refreshes := srv.GrantRequests("refresh_token")
+	srv.SetLatency(300 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() {
+		_, err := held.TokenContext(ctx)
+		done <- err
+	}()
+	waitFor(t, 5*time.Second, "the refresh to reach the server", func() bool { return srv.GrantRequests("refresh_token") > refreshes })
+	if err := u.Delete(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	srv.SetLatency(0)
+	if store.stored(t, u.Key("alice")) {
+		t.Error("the held source's refresh saved after Delete returned")
+	}
+	if n := onRefresh.Load(); n != 0 {
+		t.Errorf("OnRefresh calls for the deleted user: got %d; want 0", n)
+	}
+}

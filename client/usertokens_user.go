@@ -31,6 +31,7 @@ type user struct {
 	evicted atomic.Bool // no longer resident: another source may be current
 	last    atomic.Pointer[loadResult]
 	base    atomic.Pointer[[sha256.Size]byte] // hash of the refresh token this source's token descends from
+	refused atomic.Bool                       // the last Save was refused: the user was deleted or signed in since
 }
 
 // loadResult is what the last Load of the user's key found.
@@ -60,7 +61,7 @@ func (u *UserTokens) newUser(userID string) *user {
 	}
 	if u.onRef != nil {
 		o.OnRefresh = func(ctx context.Context, tok *oauth2.Token) {
-			if !r.deleted.Load() {
+			if !r.deleted.Load() && !r.refused.Load() {
 				u.onRef(ctx, r.id, tok)
 			}
 		}
@@ -102,7 +103,8 @@ func (r *user) Load(ctx context.Context, key string) ([]byte, error) {
 // an entry that holds the refresh token its own token descends from, so
 // that no token of a deleted user is written after Delete's store
 // removal, and no held source overwrites a newer sign-in with a token of
-// the older grant (whatever version its record carries).
+// the older grant (whatever version its record carries). OnRefresh is
+// not called for a token whose save was refused.
 func (r *user) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
 	if r.deleted.Load() || r.id == "" {
 		return errUserDeleted
@@ -125,15 +127,18 @@ func (r *user) Save(ctx context.Context, key string, data []byte, expiry time.Ti
 			return err
 		}
 		if cur == nil {
+			r.refused.Store(true)
 			return errUserDeleted
 		}
 		if crec, err := record.Decode(cur); err != nil || !r.descends(crec.Token) {
+			r.refused.Store(true)
 			return errUserSuperseded
 		}
 	}
 	if err := r.u.store.Save(ctx, key, data, expiry); err != nil {
 		return err
 	}
+	r.refused.Store(false)
 	r.from(rec.Token)
 	return nil
 }
