@@ -63,6 +63,7 @@ type UserTokens struct {
 	prefix []byte // of every key's hash: the domain and the client identity
 
 	resident residents
+	turns    turns // serialise each user's store writes
 }
 
 // UserTokens returns a manager of per-user tokens kept in store (a
@@ -148,6 +149,15 @@ func (u *UserTokens) Key(userID string) string {
 // Save stores tok, obtained for userID by a sign-in (Config.Exchange),
 // and returns once the store has it. The user's source, if in memory, is
 // replaced so that the next call serves tok.
+//
+// Save and Delete for one user are serialised: each takes the user's turn
+// (in this UserTokens) across its store calls, and the one that takes it
+// later wins. A Save that starts after Delete returned always persists
+// and signs the user in again; a source obtained before it (even one
+// evicted and still held by a caller) never overwrites tok with a token
+// of the older grant. Save waits for the turn at most until ctx ends; the
+// turn is never held across a token request or a revocation, only across
+// another call's store I/O.
 func (u *UserTokens) Save(ctx context.Context, userID string, tok *oauth2.Token) error {
 	if userID == "" {
 		return errEmptyUserID
@@ -155,12 +165,15 @@ func (u *UserTokens) Save(ctx context.Context, userID string, tok *oauth2.Token)
 	if tok == nil || tok.AccessToken == "" && tok.RefreshToken == "" {
 		return errors.New("client: user tokens: empty token")
 	}
+	release, err := u.turns.take(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("client: user tokens: saving the token: %w", err)
+	}
+	defer release()
 	if err := tokensource.Save(ctx, u.store, u.Key(userID), tok); err != nil {
 		return fmt.Errorf("client: user tokens: saving the token: %w", err)
 	}
-	if r := u.resident.remove(userID, nil); r != nil {
-		r.evicted.Store(true)
-	}
+	u.resident.remove(userID, nil) // marks it evicted: it no longer overwrites the entry
 	return nil
 }
 
@@ -206,35 +219,42 @@ func (s *userSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 // Invalidate reports a rejected token to the user's source.
 func (s *userSource) Invalidate(tok *oauth2.Token) { s.u.Source(s.id).Invalidate(tok) }
 
-// Delete signs userID out: it revokes the user's refresh token (or, with
-// none, the access token) when Config.RevocationURL is set, deletes the
-// token from the store and drops the user's source. From the moment Delete
-// is called, the user's source serves nothing, a refresh in flight for
-// the user saves nothing (a token it obtained is revoked instead), and
-// OnRefresh is not called for them.
+// Delete signs userID out: it deletes the user's token from the store,
+// drops the user's source and then, when Config.RevocationURL is set,
+// revokes the deleted token's refresh token (or, with none, its access
+// token). From the moment Delete is called, the user's source serves
+// nothing, a refresh in flight for the user saves nothing (a token it
+// obtained is revoked instead), and OnRefresh is not called for them.
 //
-// A revocation that fails does not stop the sign-out: the token is deleted
-// from the store all the same (the user asked to be signed out; keeping
-// the token would keep acting for them), and Delete returns an error
-// wrapping the revocation's so that the app can log it. An error from the
-// store's Delete is returned as is; the user is then still stored and
-// Delete may be called again.
+// Delete and Save for one user are serialised (see Save): Delete takes
+// the user's turn only to read the token it will revoke and to delete
+// it, so the revocation, a network call bounded by ctx, never delays a
+// concurrent Save; a Save that takes the turn after Delete persists.
+// Once Delete's store removal is done, no source of this UserTokens
+// writes a token for the user again until a Save signs them in.
+//
+// A revocation that fails does not stop the sign-out: the token is
+// already deleted from the store (the user asked to be signed out;
+// keeping the token would keep acting for them), and Delete returns an
+// error wrapping the revocation's so that the app can log it. An error
+// from the store's Delete is returned as is; nothing is revoked, the user
+// is then still stored and Delete may be called again.
 //
 // With a store that is a tokensource.Locker, Delete holds the user's lock
-// while it revokes and deletes, so a refresh in flight in another process
+// while it deletes and revokes, so a refresh in flight in another process
 // ends first and Delete revokes the newest refresh token. It waits at most
-// half the lock's TTL (Options.LockTTL) for the lock and then goes on
-// without it; the work it guards ends before the lease does.
+// half the lock's TTL (Options.LockTTL) for the lock, without holding the
+// user's turn, and then goes on without it; the work it guards ends before
+// the lease does.
 func (u *UserTokens) Delete(ctx context.Context, userID string) error {
 	if userID == "" {
 		return errEmptyUserID
 	}
-	r := u.tombstone(userID)
-	defer u.bury(r)
+	defer u.bury(u.tombstone(userID)) // serve nothing from now on
 
 	if u.locker != nil {
 		lctx, cancel := context.WithTimeout(ctx, u.lockTTL()/2)
-		unlock, err := u.locker.Lock(lctx, r.key, u.lockTTL())
+		unlock, err := u.locker.Lock(lctx, u.Key(userID), u.lockTTL())
 		cancel()
 		if err == nil {
 			defer unlock()
@@ -245,22 +265,42 @@ func (u *UserTokens) Delete(ctx context.Context, userID string) error {
 		}
 	}
 
-	var revokeErr error
+	tok, err := u.remove(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if tok != nil {
+		if err := u.revoke(ctx, tok); err != nil {
+			return fmt.Errorf("client: user tokens: deleted locally, but revocation failed: %w", err)
+		}
+	}
+	return nil
+}
+
+// remove deletes userID's token from the store in the user's turn, marks
+// the user's resident source deleted and drops it. It returns the deleted
+// token when it is to be revoked.
+func (u *UserTokens) remove(ctx context.Context, userID string) (*oauth2.Token, error) {
+	release, err := u.turns.take(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("client: user tokens: deleting the token: %w", err)
+	}
+	defer release()
+	r := u.tombstone(userID) // a Save since the first one may have replaced it
+	defer u.bury(r)
+	var tok *oauth2.Token
 	if u.conf.RevocationURL != "" {
 		data, err := u.store.Load(ctx, r.key)
 		if err == nil && data != nil {
 			if rec, derr := record.Decode(data); derr == nil {
-				revokeErr = u.revoke(ctx, rec.Token)
+				tok = rec.Token
 			}
 		}
 	}
 	if err := u.store.Delete(ctx, r.key); err != nil {
-		return fmt.Errorf("client: user tokens: deleting the token: %w", err)
+		return nil, fmt.Errorf("client: user tokens: deleting the token: %w", err)
 	}
-	if revokeErr != nil {
-		return fmt.Errorf("client: user tokens: deleted locally, but revocation failed: %w", revokeErr)
-	}
-	return nil
+	return tok, nil
 }
 
 // revoke revokes tok's refresh token, or its access token when it has no

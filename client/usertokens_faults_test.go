@@ -92,9 +92,8 @@ func TestUserTokensDeleteDuringRefresh(t *testing.T) {
 	}
 }
 
-// A store Save that is under way when Delete runs is undone: Delete sets
-// the mark, deletes, and the Save, seeing the mark after writing, deletes
-// again.
+// A store Save that is under way when Delete runs is not left behind:
+// Delete waits for it (the user's turn) and then deletes.
 func TestUserTokensDeleteRacesSave(t *testing.T) {
 	srv, conf := userServer(t)
 	conf.RevocationURL = ""
@@ -113,11 +112,18 @@ func TestUserTokensDeleteRacesSave(t *testing.T) {
 		done <- err
 	}()
 	<-store.saveEntered // the refresh is writing its new token
-	if err := u.Delete(ctx, "alice"); err != nil {
-		t.Fatal(err)
+	deleted := make(chan error, 1)
+	go func() { deleted <- u.Delete(ctx, "alice") }()
+	select {
+	case err := <-deleted:
+		t.Fatalf("Delete returned (%v) while a save for the user was under way", err)
+	case <-time.After(50 * time.Millisecond):
 	}
 	close(store.saveGo)
 	<-done
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
 	if store.stored(t, u.Key("alice")) {
 		t.Error("a save under way when Delete ran left the deleted user's token stored")
 	}

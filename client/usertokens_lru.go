@@ -30,7 +30,8 @@ func (s *residents) lookup(userID string) *user {
 }
 
 // insert makes nr resident unless another user for its ID already is;
-// it returns the resident one, and the user evicted to make room, if any.
+// it returns the resident one, and the user evicted to make room, if any,
+// already marked evicted.
 func (s *residents) insert(nr *user) (r, evicted *user) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,13 +53,14 @@ func (s *residents) insert(nr *user) (r, evicted *user) {
 		}
 		s.l.remove(t)
 		delete(s.m, t.id)
+		t.evicted.Store(true) // before it is gone: Delete's tombstone sees one or the other
 		evicted = t
 	}
 	return nr, evicted
 }
 
 // remove drops userID's resident user, if it is r (or any, when r is
-// nil), and returns what it dropped.
+// nil), marks it evicted, and returns what it dropped.
 func (s *residents) remove(userID string, r *user) *user {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,6 +70,7 @@ func (s *residents) remove(userID string, r *user) *user {
 	}
 	s.l.remove(cur)
 	delete(s.m, userID)
+	cur.evicted.Store(true)
 	return cur
 }
 

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenward/tokenward/internal/record"
 	"github.com/tokenward/tokenward/internal/wire"
 	"github.com/tokenward/tokenward/tokensource"
 )
@@ -28,6 +30,8 @@ type user struct {
 	deleted atomic.Bool // Delete was called: serve nothing, save nothing
 	evicted atomic.Bool // no longer resident: another source may be current
 	last    atomic.Pointer[loadResult]
+	base    atomic.Pointer[[sha256.Size]byte] // hash of the refresh token this source's token descends from
+	refused atomic.Bool                       // the last Save was refused: the user was deleted or signed in since
 }
 
 // loadResult is what the last Load of the user's key found.
@@ -57,7 +61,7 @@ func (u *UserTokens) newUser(userID string) *user {
 	}
 	if u.onRef != nil {
 		o.OnRefresh = func(ctx context.Context, tok *oauth2.Token) {
-			if !r.deleted.Load() {
+			if !r.deleted.Load() && !r.refused.Load() {
 				u.onRef(ctx, r.id, tok)
 			}
 		}
@@ -90,33 +94,73 @@ func (r *user) Load(ctx context.Context, key string) ([]byte, error) {
 	return data, err
 }
 
-// Save writes the user's entry unless the user was deleted. Delete marks
-// the user deleted before it deletes the entry, and Save checks the mark
-// again after writing and undoes its write if it was set meanwhile, so a
-// refresh that races Delete never leaves the token behind. A source that
-// is no longer resident only updates an entry that still exists.
+// Save writes the user's entry unless the user was deleted, or signed in
+// again since this source's token was obtained. It takes the user's turn
+// (see turns), so it never interleaves with UserTokens.Save or Delete's
+// removal of the entry: a source that Delete marked deleted, or that Save
+// or eviction made non-resident, checks that under the turn. A
+// non-resident source (evicted, or replaced by a sign-in) writes only over
+// an entry that holds the refresh token its own token descends from, so
+// that no token of a deleted user is written after Delete's store
+// removal, and no held source overwrites a newer sign-in with a token of
+// the older grant (whatever version its record carries). OnRefresh is
+// not called for a token whose save was refused.
 func (r *user) Save(ctx context.Context, key string, data []byte, expiry time.Time) error {
 	if r.deleted.Load() || r.id == "" {
 		return errUserDeleted
 	}
-	if r.evicted.Load() {
-		cur, err := r.u.store.Load(ctx, key)
-		if err == nil && cur == nil {
-			return errUserDeleted
-		}
+	rec, err := record.Decode(data)
+	if err != nil {
+		return err
 	}
-	err := r.u.store.Save(ctx, key, data, expiry)
+	release, err := r.u.turns.take(ctx, r.id)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if r.deleted.Load() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeUndoTimeout)
-		_ = r.u.store.Delete(dctx, key)
-		cancel()
 		return errUserDeleted
 	}
-	return err
+	if r.evicted.Load() {
+		cur, err := r.u.store.Load(ctx, key)
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			r.refused.Store(true)
+			return errUserDeleted
+		}
+		if crec, err := record.Decode(cur); err != nil || !r.descends(crec.Token) {
+			r.refused.Store(true)
+			return errUserSuperseded
+		}
+	}
+	if err := r.u.store.Save(ctx, key, data, expiry); err != nil {
+		return err
+	}
+	r.refused.Store(false)
+	r.from(rec.Token)
+	return nil
 }
 
-// storeUndoTimeout bounds the Delete that undoes a save racing a sign-out.
-const storeUndoTimeout = 5 * time.Second
+// errUserSuperseded is what a non-resident source gets from its store's
+// Save when the entry holds another grant than the source's token (a
+// sign-in since, or another source's rotation): the entry is kept.
+var errUserSuperseded = errors.New("client: user tokens: the stored token is not the one this source renewed; not overwriting it")
+
+// from records tok's refresh token as the one this source's token
+// descends from.
+func (r *user) from(tok *oauth2.Token) {
+	h := sha256.Sum256([]byte(tok.RefreshToken))
+	r.base.Store(&h)
+}
+
+// descends reports whether tok holds the refresh token this source's
+// token descends from.
+func (r *user) descends(tok *oauth2.Token) bool {
+	h := r.base.Load()
+	return h != nil && tok != nil && tok.RefreshToken != "" && *h == sha256.Sum256([]byte(tok.RefreshToken))
+}
 
 // Delete removes the user's entry.
 func (r *user) Delete(ctx context.Context, key string) error {
@@ -162,6 +206,7 @@ func (s userRenewer) Renew(ctx context.Context, prev *oauth2.Token) (*oauth2.Tok
 	case prev.RefreshToken == "":
 		return nil, r.signIn(ErrNoRefreshToken)
 	}
+	r.from(prev) // what the token this refresh obtains descends from
 	tok, err := r.u.conf.Refresh(ctx, prev.RefreshToken)
 	if err != nil {
 		if wire.IsInvalidGrant(err) {
@@ -191,10 +236,7 @@ func (u *UserTokens) get(userID string) *user {
 	if userID == "" {
 		return nr
 	}
-	r, evicted := u.resident.insert(nr)
-	if evicted != nil {
-		evicted.evicted.Store(true)
-	}
+	r, _ := u.resident.insert(nr)
 	return r
 }
 
@@ -203,18 +245,14 @@ func (u *UserTokens) get(userID string) *user {
 func (u *UserTokens) tombstone(userID string) *user {
 	nr := u.newUser(userID)
 	nr.deleted.Store(true)
-	r, evicted := u.resident.insert(nr)
+	r, _ := u.resident.insert(nr)
 	r.deleted.Store(true)
-	if evicted != nil {
-		evicted.evicted.Store(true)
-	}
 	return r
 }
 
 // bury drops r, a deleted user, once Delete is done.
 func (u *UserTokens) bury(r *user) {
 	u.resident.remove(r.id, r)
-	r.evicted.Store(true)
 }
 
 // Resident returns how many users' sources are in memory.
