@@ -2,8 +2,8 @@ package client
 
 import (
 	"github.com/tokenward/tokenward/internal/clock"
+	"github.com/tokenward/tokenward/internal/wire"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -173,21 +173,13 @@ func checkEndpoint(name, raw string) (string, error) {
 	case "https":
 		return raw, nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if wire.IsLoopback(u.Hostname()) {
 			return raw, nil
 		}
 		return "", &ConfigError{Field: name + " URL", Reason: "must use https (http is allowed only on loopback)", Err: ErrInsecureURL}
 	default:
 		return "", &ConfigError{Field: name + " URL", Reason: "has unsupported scheme " + u.Scheme}
 	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // scope is the space-separated scope parameter.

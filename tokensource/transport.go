@@ -113,7 +113,7 @@ func (t *Transport) allowed(u *url.URL) error {
 	switch o.scheme {
 	case "https":
 	case "http":
-		if !isLoopback(o.host) {
+		if !wire.IsLoopback(o.host) {
 			return fmt.Errorf("%w to %s: plain http to a host that is not loopback", ErrRefusedOrigin, o)
 		}
 	default:
@@ -126,14 +126,6 @@ func (t *Transport) allowed(u *url.URL) error {
 		return fmt.Errorf("%w to %s: this Transport authorizes %s", ErrRefusedOrigin, o, *p)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // invalidator is implemented by sources that can drop a rejected token.

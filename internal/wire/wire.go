@@ -2,8 +2,10 @@ package wire
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -58,4 +60,14 @@ func ErrorRetryAfter(err error, now time.Time) (time.Duration, bool) {
 func IsInvalidGrant(err error) bool {
 	var re *oauth2.RetrieveError
 	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
+}
+
+// IsLoopback reports whether host (without a port) is localhost or a
+// loopback IP: the one place plain http is allowed for a credential.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -3,10 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net"
+	"github.com/tokenward/tokenward/internal/wire"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/tokenward/tokenward/client"
 )
@@ -23,21 +22,12 @@ func checkSecureURL(what, raw string) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && wire.IsLoopback(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
 		return fmt.Errorf("%s %q is plain http: use https (http is allowed on loopback only)", what, raw)
 	}
 	return fmt.Errorf("%s %q is not an https URL", what, raw)
-}
-
-// isLoopback reports whether host is localhost or a loopback IP.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // resolveEndpoints fills the profile's empty endpoint URLs from the
