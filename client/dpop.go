@@ -59,7 +59,7 @@ func (d *dpopAuth) renew(ctx context.Context) error {
 			return err
 		}
 	}
-	proof, err := d.key.Proof(http.MethodPost, d.url, "", d.st.nonce(d.origin))
+	proof, err := d.key.Proof(http.MethodPost, d.url, "", d.st.nonces.Get(d.origin))
 	if err != nil {
 		return fmt.Errorf("client: DPoP proof: %w", err) // dpop's errors hold no key material
 	}
@@ -91,40 +91,12 @@ func (d *dpopAuth) secrets() []string {
 // resend learns the nonce of a's DPoP-Nonce header and asks for one
 // resend when a is a use_dpop_nonce error that brought a new nonce.
 func (d *dpopAuth) resend(a *answer) bool {
-	fresh := d.st.learnNonce(d.origin, a.resp.Header)
+	fresh := d.st.nonces.Learn(d.origin, a.resp.Header, maxNonces)
 	code, _ := a.fields["error"].(string)
 	if code != "use_dpop_nonce" || !fresh || d.resent {
 		return false
 	}
 	d.resent = true
-	return true
-}
-
-// nonce returns the DPoP nonce last learnt from origin, or "".
-func (s *shared) nonce(origin string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.nonces[origin]
-}
-
-// learnNonce remembers the DPoP-Nonce of h for origin, if it holds a valid
-// one (RFC 9449 §8: at most dpop.MaxNonceLength NQCHARs; anything else is
-// ignored), and reports whether it differs from the one known. The memo is
-// bounded: when full, it starts over.
-func (s *shared) learnNonce(origin string, h http.Header) bool {
-	vs := h.Values("DPoP-Nonce")
-	if len(vs) != 1 || !dpop.ValidNonce(vs[0]) {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.nonces[origin] == vs[0] {
-		return false
-	}
-	if s.nonces == nil || len(s.nonces) >= maxNonces {
-		s.nonces = map[string]string{}
-	}
-	s.nonces[origin] = vs[0]
 	return true
 }
 

@@ -185,7 +185,7 @@ func TestDPoPGarbageNonceIgnored(t *testing.T) {
 			if got := len(proofs()); got != 1 {
 				t.Errorf("%d requests; want 1 (an invalid nonce is not worth a resend)", got)
 			}
-			if got := conf.state().nonce(origin(srv.URL)); got != "" {
+			if got := conf.state().nonces.Get(origin(srv.URL)); got != "" {
 				t.Errorf("remembered nonce %q; want none", got)
 			}
 		})
@@ -196,9 +196,9 @@ func TestDPoPNonceMemoBounded(t *testing.T) {
 	st := &shared{}
 	h := http.Header{"Dpop-Nonce": {"n"}}
 	for i := range 10 * maxNonces {
-		st.learnNonce("https://as"+strings.Repeat("x", i)+".example", h)
+		st.nonces.Learn("https://as"+strings.Repeat("x", i)+".example", h, maxNonces)
 	}
-	if got := len(st.nonces); got > maxNonces {
+	if got := st.nonces.Len(); got > maxNonces {
 		t.Errorf("%d nonces remembered; want at most %d", got, maxNonces)
 	}
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"github.com/tokenward/tokenward/internal/wire"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ type shared struct {
 	styles  map[styleKey]oauth2.AuthStyle
 	retry   map[retryKey]*retryablehttp.Client
 	defHTTP *http.Client
-	nonces  map[string]string // DPoP nonce by authorization server origin
+	nonces  wire.NonceMemo[string] // DPoP nonce by authorization server origin
 
 	// prepares holds, per request in flight, what its retries run first
 	// (an attemptAuth's fresh credentials); see prepareRetry.

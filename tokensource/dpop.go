@@ -4,12 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 
 	"golang.org/x/oauth2"
 
-	"github.com/tokenward/tokenward/dpop"
 	"github.com/tokenward/tokenward/internal/record"
+	"github.com/tokenward/tokenward/internal/wire"
 )
 
 // Prover makes DPoP proofs (RFC 9449 §4) with one key: a fresh proof, with
@@ -34,38 +33,8 @@ var ErrNoProver = errors.New("tokensource: a DPoP-bound token needs a Prover (Tr
 const maxNonceOrigins = 64
 
 // nonceMemo is the DPoP nonce of each resource server origin (RFC 9449
-// §9), learnt from its DPoP-Nonce headers. It is bounded: when full, it
-// starts over. The zero value is ready to use.
-type nonceMemo struct {
-	mu sync.Mutex
-	m  map[origin]string
-}
-
-func (n *nonceMemo) get(o origin) string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.m[o]
-}
-
-// learn remembers the nonce of h's DPoP-Nonce header for origin, if it is
-// one valid nonce (anything else is ignored: too long, not NQCHAR, or
-// several), and reports whether it is new.
-func (n *nonceMemo) learn(o origin, h http.Header) bool {
-	vs := h["Dpop-Nonce"]
-	if len(vs) != 1 || !dpop.ValidNonce(vs[0]) {
-		return false
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.m[o] == vs[0] {
-		return false
-	}
-	if n.m == nil || len(n.m) >= maxNonceOrigins {
-		n.m = make(map[origin]string)
-	}
-	n.m[o] = vs[0]
-	return true
-}
+// §9), learnt from its DPoP-Nonce headers; bounded by maxNonceOrigins.
+type nonceMemo = wire.NonceMemo[origin]
 
 // prover returns the Prover for tok: nil for a Bearer token, an error for
 // a DPoP token without one.
@@ -105,7 +74,7 @@ func (t *Transport) send(orig, r *http.Request, tok *oauth2.Token) (*http.Respon
 	if err != nil || resp == nil {
 		return resp, err
 	}
-	fresh := t.nonces.learn(o, resp.Header)
+	fresh := t.nonces.Learn(o, resp.Header, maxNonceOrigins)
 	if resp.StatusCode != http.StatusUnauthorized || !fresh || !nonceChallenge(resp.Header.Values("Www-Authenticate")) {
 		return resp, nil
 	}
@@ -120,7 +89,7 @@ func (t *Transport) send(orig, r *http.Request, tok *oauth2.Token) (*http.Respon
 	drain(resp.Body)
 	resp, err = t.base().RoundTrip(retry)
 	if err == nil && resp != nil {
-		t.nonces.learn(o, resp.Header)
+		t.nonces.Learn(o, resp.Header, maxNonceOrigins)
 	}
 	return resp, err
 }
@@ -128,7 +97,7 @@ func (t *Transport) send(orig, r *http.Request, tok *oauth2.Token) (*http.Respon
 // prove sets a new proof for r (a copy the Transport owns) in its DPoP
 // header.
 func (t *Transport) prove(p Prover, r *http.Request, tok *oauth2.Token, o origin) error {
-	proof, err := p.Proof(r.Method, r.URL.String(), tok.AccessToken, t.nonces.get(o))
+	proof, err := p.Proof(r.Method, r.URL.String(), tok.AccessToken, t.nonces.Get(o))
 	if err != nil {
 		return proofError{err}
 	}

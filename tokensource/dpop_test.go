@@ -183,10 +183,10 @@ func TestTransportDPoPNonceRemembered(t *testing.T) {
 	}
 	var n nonceMemo
 	for i := range 10 * maxNonceOrigins {
-		n.learn(origin{"https", "h" + strings.Repeat("x", i), "443"}, http.Header{"Dpop-Nonce": {"n"}})
+		n.Learn(origin{"https", "h" + strings.Repeat("x", i), "443"}, http.Header{"Dpop-Nonce": {"n"}}, maxNonceOrigins)
 	}
-	if len(n.m) > maxNonceOrigins {
-		t.Errorf("%d origins remembered; want at most %d", len(n.m), maxNonceOrigins)
+	if n.Len() > maxNonceOrigins {
+		t.Errorf("%d origins remembered; want at most %d", n.Len(), maxNonceOrigins)
 	}
 }
 
@@ -249,7 +249,7 @@ func FuzzTransportDPoPChallenge(f *testing.F) {
 		if len(base.proofs) > 2 || len(base.proofs) == 2 && base.proofs[0] == base.proofs[1] {
 			t.Fatalf("%d requests (proofs equal: %v)", len(base.proofs), len(base.proofs) == 2 && base.proofs[0] == base.proofs[1])
 		}
-		if got := tr.nonces.get(originOf(req.URL)); got != "" && !dpop.ValidNonce(got) {
+		if got := tr.nonces.Get(originOf(req.URL)); got != "" && !dpop.ValidNonce(got) {
 			t.Fatalf("remembered an invalid nonce %q", got)
 		}
 	})
